@@ -1,0 +1,86 @@
+"""The application factory: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from .api import OPERATIONS
+from .db import Store, create_engine
+from .errors import ApiError, error_response, handle_api_error
+from .http import Context, IdConvertor, SlugConvertor
+from .openapi import document
+from .resources import bundled
+from .settings import Settings
+
+log = logging.getLogger("board")
+
+register_url_convertor("id", IdConvertor())
+register_url_convertor("slug", SlugConvertor())
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
+    """Build the ASGI app. The database must already be at the latest migration."""
+    settings = settings or Settings()
+    store = store or Store(create_engine(settings.resolved_database_url))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.dispose()
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(document())
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(store.ping)
+        except Exception as exc:  # any driver error means "not ready", which is the answer
+            log.warning("readiness check failed: %s", exc)
+            return error_response(503, "database_unavailable", "the database is not reachable")
+        return JSONResponse({"status": "ready"})
+
+    async def index(_request: Request) -> Response:
+        return FileResponse(bundled("static") / "index.html")
+
+    routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
+        Route("/api/openapi.json", openapi),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/", index),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: handle_api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.state.context = Context(settings=settings, store=store)
+    return app
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+async def _server_error(_request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log; the client gets the envelope and nothing internal.
+    log.error("unhandled error", exc_info=exc)
+    return error_response(500, "internal_error", "something went wrong on the server")

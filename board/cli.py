@@ -1,0 +1,184 @@
+"""The `board` command: a thin click layer over the same functions the API uses."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import socket
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from . import __version__, boards, db
+from .errors import ApiError
+from .http import describe
+from .settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def expected_problems(func: F) -> F:
+    """Turn the failures a user can fix into one line and exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            raise click.ClickException(describe(exc)) from None
+        except ApiError as exc:
+            raise click.ClickException(exc.message) from None
+        except sa.exc.OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(
+                f"cannot use the database ({reason}); check BOARD_DATABASE_URL and that the "
+                "database server is running"
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"bad setting: {describe(exc)}") from None
+
+
+def open_store(settings: Settings) -> db.Store:
+    """The store for the configured database, upgraded to the latest schema."""
+    store = db.Store(db.create_engine(settings.resolved_database_url))
+    db.upgrade(store.engine)
+    return store
+
+
+def links(settings: Settings, slug: str, key: str, served_at: str = "http://127.0.0.1:8000") -> list[str]:
+    base = f"{settings.public_url or served_at}/b/{slug}"
+    return [
+        f"  Participants: {base}",
+        f"  Moderators:   {base}/moderate#key={key}",
+        f"  Moderator key (shown once, keep it safe): {key}",
+    ]
+
+
+@click.group()
+@click.version_option(__version__, prog_name="board")
+def main() -> None:
+    """SDG Pinboard: a real-time pinboard for webinars, notes tagged with the UN SDGs."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--demo", is_flag=True, help="Create (or refresh) a sample Norwegian board.")
+@expected_problems
+def serve(host: str, port: int, demo: bool) -> None:
+    """Apply migrations and serve the API, pages and live updates."""
+    import uvicorn
+
+    from .app import create_app
+    from .demo import create_demo
+
+    settings = load_settings()
+    sock = bind(host, port)
+    store = open_store(settings)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    click.echo(f"SDG Pinboard {__version__} listening on {url}")
+    click.echo(f"Database: {safe_url(settings.resolved_database_url)}")
+    if demo:
+        board, key = create_demo(store)
+        click.echo(f"Demo board \"{board['title']}\":")
+        click.echo("\n".join(links(settings, board["slug"], key, url)))
+    elif not boards.list_boards(store):
+        click.echo('No boards yet. Make one with: board create "My webinar"   '
+                   "(or restart with --demo for a sample board)")
+    config = uvicorn.Config(
+        create_app(settings, store), log_level="info", server_header=False, proxy_headers=False,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before anything else starts, so "port in use" is one clear line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use: stop the other server or pass --port"
+            ) from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def safe_url(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.argument("title")
+@click.option("--slug", help="URL name; generated from the title when left out.")
+@click.option("--moderation", type=click.Choice(["pre", "post"]), default="post",
+              show_default=True, help="pre: notes wait for approval; post: visible at once.")
+@click.option("--locale", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option("--section", "sections", multiple=True, help="A column; repeat for several.")
+@click.option("--description", default="")
+@expected_problems
+def create(title: str, slug: str | None, moderation: str, locale: str,
+           sections: tuple[str, ...], description: str) -> None:
+    """Create a board and print its participant and moderator links."""
+    from .schemas import BoardCreate
+
+    spec = BoardCreate(title=title, slug=slug, moderation=moderation, locale=locale,
+                       sections=list(sections), description=description)
+    settings = load_settings()
+    board, key = boards.create_board(open_store(settings), spec)
+    click.echo(f"Created board \"{board['title']}\" ({board['slug']})")
+    click.echo("\n".join(links(settings, board["slug"], key)))
+
+
+@main.command(name="list")
+@expected_problems
+def list_command() -> None:
+    """List the boards in the database, newest first."""
+    rows = boards.list_boards(open_store(load_settings()))
+    if not rows:
+        click.echo('No boards yet. Make one with: board create "My webinar"')
+        return
+    width = max(len(row["slug"]) for row in rows)
+    for row in rows:
+        created = row["created_at"].strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{row['slug']:<{width}}  {row['notes']:>5} notes  {created}  {row['title']}")
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Database schema: upgrade to the latest revision, or show the current one."""
+
+
+@db_group.command()
+@expected_problems
+def upgrade() -> None:
+    """Bring the database to the latest schema revision."""
+    store = open_store(load_settings())
+    click.echo(f"Database is at revision {db.current_revision(store.engine)} (latest)")
+
+
+@db_group.command()
+@expected_problems
+def current() -> None:
+    """Show the database's schema revision."""
+    engine = db.create_engine(load_settings().resolved_database_url)
+    revision, head = db.current_revision(engine), db.head_revision(engine)
+    if revision == head:
+        click.echo(f"{revision} (latest)")
+    else:
+        click.echo(f"{revision or 'empty'} (latest is {head}: run `board db upgrade`)")

@@ -1,0 +1,121 @@
+"""Engine, transactions and migrations: the one place that knows which database we run on."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session
+
+from .resources import bundled
+
+# How long a SQLite writer waits for another process (the CLI beside the server) to commit.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for `url`; SQLite files get WAL, foreign keys, a busy timeout and real BEGINs."""
+    if url.startswith("sqlite"):
+        path = sa.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=8,
+            max_overflow=32,
+        )
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: sa.Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock up front. A deferred BEGIN that reads and then writes
+    # fails with "database is locked" (no retry) when another writer got there first.
+    mode = "IMMEDIATE" if connection.info.get("write") else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """Hands out sessions: `read()` for queries, `write()` for one atomic change."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is fairer
+        # and faster than letting them spin in SQLite's busy handler; the busy timeout still
+        # covers other processes.
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success and rolls back on any exception."""
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as connection:
+                connection.info["write"] = True
+                try:
+                    with Session(bind=connection, expire_on_commit=False) as session:
+                        with session.begin():
+                            yield session
+                finally:
+                    connection.info.pop("write", None)
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(engine: sa.Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(bundled("migrations")))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the database to the latest revision."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: sa.Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

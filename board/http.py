@@ -1,0 +1,125 @@
+"""Request plumbing shared by the routes: bounded JSON bodies, bearer tokens, path and query values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor
+from starlette.requests import Request
+
+from .access import Credentials
+from .db import Store
+from .errors import ApiError
+from .settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the routes need from the app, built once in `create_app`."""
+
+    settings: Settings
+    store: Store
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.context
+    return ctx
+
+
+async def call(request: Request, func: Callable[..., R], *args: Any) -> R:
+    """Run a service function in the thread pool with the app's store, off the event loop."""
+    return await run_in_threadpool(func, context(request).store, *args)
+
+
+def credentials(request: Request) -> Credentials:
+    header = request.headers.get("authorization")
+    token = None
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise ApiError(401, "invalid_token", "send the token as 'Authorization: Bearer <token>'")
+        token = value.strip()
+    return Credentials(token, context(request).settings.admin_token)
+
+
+async def parse(request: Request, model: type[M]) -> M:
+    """The request body as `model`: 413 when too large, 400 when not JSON, 422 when invalid."""
+    limit = context(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        # An empty body counts as {}: routes whose fields are all optional need not send one.
+        data = json.loads(raw, parse_constant=_reject_constant) if raw.strip() else {}
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, "malformed_json", "the request body must be a JSON object") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "the request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "invalid", describe(exc)) from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"the request body is larger than {limit} bytes")
+
+
+def describe(exc: ValidationError) -> str:
+    """`field: problem; …` for the first few problems, phrased for a person."""
+    parts = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def query_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 12:
+        raise ApiError(400, "bad_query", f"{name} must be a non-negative integer")
+    return int(raw)
+
+
+class IdConvertor(Convertor[int]):
+    """Path ids that fit the database's 32-bit keys; anything else matches no route (404)."""
+
+    regex = "[1-9][0-9]{0,8}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+class SlugConvertor(Convertor[str]):
+    regex = "[a-z0-9][a-z0-9-]{0,63}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value

@@ -1,0 +1,138 @@
+"""Database tables. API input and output use the models in `schemas.py`, never these directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so that Alembic migrations (and SQLite batch mode) can refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+class Board(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    locale: str = Field(default="nb", max_length=2)
+    moderation: str = Field(default="post", max_length=4)
+    locked: bool = False
+    require_sdg: bool = False
+    # The last event sequence number handed out; see events.append() for why it lives here.
+    seq: int = 0
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ModeratorKey(SQLModel, table=True):
+    __tablename__ = "moderator_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=60)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _timestamp()
+    revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Section(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    title: str = Field(max_length=80)
+    position: int = 0
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    name: str = Field(default="", max_length=60)
+    # SHA-256 of the bearer token; NULL once the participant is erased.
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = _timestamp()
+    erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Note(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("board_id", "client_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    client_id: str = Field(max_length=64)
+    section_id: int | None = Field(
+        default=None, foreign_key="section.id", ondelete="SET NULL", index=True
+    )
+    # NULL author: posted by a moderator (the name is kept in author_name).
+    author_id: int | None = Field(
+        default=None, foreign_key="participant.id", ondelete="SET NULL", index=True
+    )
+    author_name: str = Field(default="", max_length=60)
+    body: str = Field(max_length=2000)
+    link: str | None = Field(default=None, max_length=2000)
+    sdgs: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    color: str = Field(default="yellow", max_length=16)
+    status: str = Field(default="visible", max_length=8)
+    pinned: bool = False
+    position: float = 0.0
+    likes: int = 0
+    version: int = 1
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Like(SQLModel, table=True):
+    __tablename__ = "note_like"
+
+    note_id: int = Field(foreign_key="note.id", ondelete="CASCADE", primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", ondelete="CASCADE", primary_key=True, index=True
+    )
+    created_at: datetime = _timestamp()
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    note_id: int = Field(foreign_key="note.id", ondelete="CASCADE", index=True)
+    author_id: int | None = Field(
+        default=None, foreign_key="participant.id", ondelete="SET NULL", index=True
+    )
+    author_name: str = Field(default="", max_length=60)
+    body: str = Field(max_length=1000)
+    created_at: datetime = _timestamp()
+    deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class Event(SQLModel, table=True):
+    """One committed change, as moderators see it, and as everyone else sees it (or not at all)."""
+
+    __table_args__ = (sa.UniqueConstraint("board_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE")
+    seq: int
+    # What the event is about ("note:12", "comment:3", "board:1"), so erasure can find it.
+    entity: str = Field(max_length=40, index=True)
+    kind: str = Field(max_length=20)
+    data: dict[str, Any] = Field(sa_type=sa.JSON)
+    # The version viewers and participants get; NULL when they get nothing.
+    public_kind: str | None = Field(default=None, max_length=20)
+    public_data: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = _timestamp()

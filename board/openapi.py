@@ -1,0 +1,95 @@
+"""OpenAPI 3.1, generated from the same operations and pydantic models the routes validate with."""
+
+from __future__ import annotations
+
+import re
+import typing
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from . import __version__
+from .api import OPERATIONS, Operation
+from .schemas import ErrorEnvelope
+
+REF = "#/components/schemas/{model}"
+ERRORS = {
+    "400": "Malformed request",
+    "401": "Missing or invalid token",
+    "403": "Not allowed",
+    "404": "Unknown board or item",
+    "409": "Conflict",
+    "413": "Request body too large",
+    "422": "Invalid input",
+}
+
+
+def openapi_path(path: str) -> str:
+    """`/api/boards/{slug:slug}` → `/api/boards/{slug}`."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if typing.get_origin(annotation) is list:
+        annotation = typing.get_args(annotation)[0]
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _ref(annotation: Any) -> dict[str, Any]:
+    model = _model_of(annotation)
+    assert model is not None
+    ref = {"$ref": REF.format(model=model.__name__)}
+    return {"type": "array", "items": ref} if typing.get_origin(annotation) is list else ref
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "summary": op.summary,
+        "description": f"Who may call it: {op.who}.",
+        "operationId": op.endpoint.__name__,
+    }
+    params = re.findall(r"\{(\w+)(?::(\w+))?\}", op.path)
+    if params:
+        spec["parameters"] = [
+            {"name": name, "in": "path", "required": True,
+             "schema": {"type": "integer"} if kind == "id" else {"type": "string"}}
+            for name, kind in params
+        ]
+    if op.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    success: dict[str, Any] = {"description": "Success"}
+    if op.response is not None:
+        success["content"] = {"application/json": {"schema": _ref(op.response)}}
+    spec["responses"] = {str(op.status): success} | {
+        code: {"description": text, "content": {"application/json": {"schema": _ref(ErrorEnvelope)}}}
+        for code, text in ERRORS.items()
+    }
+    spec["security"] = [{}, {"bearer": []}]
+    return spec
+
+
+@cache
+def document() -> dict[str, Any]:
+    models = {ErrorEnvelope}
+    for op in OPERATIONS:
+        models.update(m for m in (_model_of(op.body), _model_of(op.response)) if m is not None)
+    pairs = [(m, "validation" if m.__name__.endswith(("Create", "Update")) else "serialization")
+             for m in sorted(models, key=lambda m: m.__name__)]
+    _, schemas = models_json_schema(pairs, ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(openapi_path(op.path), {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SDG Pinboard", "version": __version__},
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

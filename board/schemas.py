@@ -1,0 +1,258 @@
+"""API input and output models. Routes validate with these and OpenAPI is generated from them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from .slug import SLUG_PATTERN
+
+NOTE_MAX = 2000
+COMMENT_MAX = 1000
+NAME_MAX = 60
+COLORS = ("yellow", "orange", "pink", "purple", "blue", "green", "white")
+Color = Literal["yellow", "orange", "pink", "purple", "blue", "green", "white"]
+Status = Literal["pending", "visible", "hidden"]
+Moderation = Literal["pre", "post"]
+Locale = Literal["nb", "en"]
+
+
+def _storable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded at all.
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _trimmed(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_storable),
+    ]
+
+
+def _sorted_unique(values: list[int]) -> list[int]:
+    return sorted(set(values))
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    _storable(value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in " \n"):
+        raise ValueError("link must be an http:// or https:// URL")
+    return value
+
+
+NoteBody = _trimmed(NOTE_MAX)
+CommentBody = _trimmed(COMMENT_MAX)
+DisplayName = _trimmed(NAME_MAX, min_length=0)
+Title = _trimmed(200)
+SectionTitle = _trimmed(80)
+Description = _trimmed(2000, min_length=0)
+Goals = Annotated[
+    list[Annotated[int, Field(ge=1, le=17)]],
+    Field(max_length=17),
+    AfterValidator(_sorted_unique),
+]
+# Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
+
+
+class Input(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class BoardCreate(Input):
+    title: Title
+    slug: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = None
+    description: Description = ""
+    locale: Locale = "nb"
+    moderation: Moderation = "post"
+    require_sdg: bool = False
+    sections: Annotated[list[SectionTitle], Field(max_length=20)] = []
+
+
+class BoardUpdate(Input):
+    title: Title | None = None
+    description: Description | None = None
+    moderation: Moderation | None = None
+    locked: bool | None = None
+    require_sdg: bool | None = None
+
+
+class SectionCreate(Input):
+    title: SectionTitle
+
+
+class SectionUpdate(Input):
+    title: SectionTitle | None = None
+    position: Annotated[int, Field(ge=0, le=1000)] | None = None
+
+
+class ParticipantCreate(Input):
+    name: DisplayName = ""
+
+
+class NoteCreate(Input):
+    client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    body: NoteBody
+    sdgs: Goals = []
+    section_id: Id | None = None
+    link: Link = None
+    color: Color = "yellow"
+
+
+class NoteUpdate(Input):
+    """Authors may change content; moderators may also change status, pin, section and order."""
+
+    body: NoteBody | None = None
+    sdgs: Goals | None = None
+    link: Link = None
+    color: Color | None = None
+    section_id: Id | None = None
+    status: Status | None = None
+    pinned: bool | None = None
+    position: Annotated[float, Field(ge=-1e9, le=1e9)] | None = None
+
+
+class CommentCreate(Input):
+    body: CommentBody
+
+
+class SdgName(BaseModel):
+    en: str
+    nb: str
+
+
+class Sdg(BaseModel):
+    number: int
+    name: SdgName
+    color: str
+
+
+class SectionPublic(BaseModel):
+    id: int
+    title: str
+    position: int
+
+
+class BoardPublic(BaseModel):
+    slug: str
+    title: str
+    description: str
+    locale: Locale
+    moderation: Moderation
+    locked: bool
+    require_sdg: bool
+    sections: list[SectionPublic]
+    created_at: datetime
+
+
+class Author(BaseModel):
+    id: int | None = Field(description="Participant id; null when a moderator wrote it")
+    name: str = Field(description="Display name; empty means anonymous")
+
+
+class CommentPublic(BaseModel):
+    id: int
+    note_id: int
+    author: Author
+    body: str
+    created_at: datetime
+
+
+class NotePublic(BaseModel):
+    id: int
+    client_id: str
+    section_id: int | None
+    author: Author
+    body: str
+    link: str | None
+    sdgs: list[int]
+    color: Color
+    status: Status
+    pinned: bool
+    position: float
+    likes: int
+    comments: list[CommentPublic]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class Snapshot(BaseModel):
+    board: BoardPublic
+    notes: list[NotePublic]
+    seq: int = Field(description="The board's last event; pass it as `since` to resume")
+
+
+class BoardCreated(BaseModel):
+    board: BoardPublic
+    moderator_key: str = Field(description="Shown once; only its hash is stored")
+
+
+class ParticipantCreated(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Bearer token for this board; shown once")
+
+
+class LikeState(BaseModel):
+    note_id: int
+    likes: int
+    liked: bool
+
+
+class EventPublic(BaseModel):
+    type: Literal["event"] = "event"
+    seq: int
+    kind: str
+    data: dict[str, Any]
+
+
+class EventsPage(BaseModel):
+    events: list[EventPublic]
+    seq: int = Field(description="Cursor: pass it as `since` to continue")
+    more: bool = Field(description="True when more events follow; ask again with `since=seq`")
+
+
+class SdgCount(BaseModel):
+    number: int
+    notes: int
+
+
+class SectionCount(BaseModel):
+    id: int | None
+    title: str
+    notes: int
+
+
+class Stats(BaseModel):
+    notes: int = Field(description="Visible notes (moderators: all notes but deleted ones)")
+    pending: int | None = Field(None, description="Notes awaiting approval; moderators only")
+    sdgs: list[SdgCount]
+    sections: list[SectionCount]
+    participants: int
+    viewers: int = Field(description="Open live connections now")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody

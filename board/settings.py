@@ -1,0 +1,70 @@
+"""Settings, read once from `BOARD_*` environment variables and passed down.
+
+Each field's description is its documentation: the README's configuration table lists every
+field here, and a test fails when one is missing there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOARD_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        Path("data"),
+        description="Folder for the embedded SQLite database (`board.db`).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database, e.g. `postgresql+psycopg://host/db`. "
+        "Unset: the SQLite file `board.db` in `BOARD_DATA_DIR`.",
+    )
+    admin_token: str | None = Field(
+        None,
+        description="Bearer token that may create boards over HTTP. Unset: only the CLI can.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL that printed participant and moderator links start with. "
+        "Unset: the address `board serve` listens on (http://127.0.0.1:8000 by default).",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to open WebSockets, comma-separated. Empty: same origin only.",
+    )
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="Largest request body accepted; larger ones get 413.",
+    )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_strong(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("BOARD_ADMIN_TOKEN must be at least 16 characters (or unset)")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'board.db').resolve()}"

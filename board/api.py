@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse, Response
 from . import boards, notes, participants
 from .errors import ApiError
 from .http import call, context, credentials, parse, query_int
-from .sdg import catalogue
 from .schemas import (
     BoardCreate,
     BoardCreated,
@@ -39,6 +38,7 @@ from .schemas import (
     Snapshot,
     Stats,
 )
+from .sdg import catalogue
 from .tokens import matches
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -63,8 +63,14 @@ NOTE = BOARD + "/notes/{note_id:id}"
 
 
 def operation(
-    method: str, path: str, summary: str, who: str, *,
-    body: type[BaseModel] | None = None, response: Any = None, status: int = 200,
+    method: str,
+    path: str,
+    summary: str,
+    who: str,
+    *,
+    body: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
 ) -> Callable[[Endpoint], Endpoint]:
     def register(endpoint: Endpoint) -> Endpoint:
         OPERATIONS.append(Operation(method, path, endpoint, summary, who, body, response, status))
@@ -77,40 +83,67 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
-@operation("GET", "/api/sdgs", "The 17 goals with official names and colours", "anyone",
-           response=list[Sdg])
+@operation(
+    "GET", "/api/sdgs", "The 17 goals with official names and colours", "anyone", response=list[Sdg]
+)
 async def list_sdgs(_request: Request) -> Response:
     return JSONResponse(catalogue(), headers={"Cache-Control": "public, max-age=3600"})
 
 
-@operation("POST", "/api/boards", "Create a board", "admin",
-           body=BoardCreate, response=BoardCreated, status=201)
+@operation(
+    "POST",
+    "/api/boards",
+    "Create a board",
+    "admin",
+    body=BoardCreate,
+    response=BoardCreated,
+    status=201,
+)
 async def create_board(request: Request) -> Response:
     if not matches(credentials(request).token, context(request).settings.admin_token):
-        raise ApiError(401, "admin_required", "creating boards needs the admin token "
-                       "(BOARD_ADMIN_TOKEN); or run `board create` on the server")
+        raise ApiError(
+            401,
+            "admin_required",
+            "creating boards needs the admin token "
+            "(BOARD_ADMIN_TOKEN); or run `board create` on the server",
+        )
     spec = await parse(request, BoardCreate)
     view, key = await call(request, boards.create_board, spec)
     return JSONResponse({"board": view, "moderator_key": key}, status_code=201)
 
 
-@operation("GET", BOARD, "Snapshot of a board: settings, sections, notes and the current seq",
-           "anyone; moderators also see pending and hidden notes", response=Snapshot)
+@operation(
+    "GET",
+    BOARD,
+    "Snapshot of a board: settings, sections, notes and the current seq",
+    "anyone; moderators also see pending and hidden notes",
+    response=Snapshot,
+)
 async def get_board(request: Request) -> Response:
     slug = request.path_params["slug"]
     return JSONResponse(await call(request, boards.snapshot, slug, credentials(request)))
 
 
-@operation("PATCH", BOARD, "Change board settings", "moderator",
-           body=BoardUpdate, response=BoardPublic)
+@operation(
+    "PATCH", BOARD, "Change board settings", "moderator", body=BoardUpdate, response=BoardPublic
+)
 async def update_board(request: Request) -> Response:
     change = await parse(request, BoardUpdate)
     slug = request.path_params["slug"]
-    return JSONResponse(await call(request, boards.update_board, slug, change, credentials(request)))
+    return JSONResponse(
+        await call(request, boards.update_board, slug, change, credentials(request))
+    )
 
 
-@operation("POST", BOARD + "/sections", "Add a section (column)", "moderator",
-           body=SectionCreate, response=SectionPublic, status=201)
+@operation(
+    "POST",
+    BOARD + "/sections",
+    "Add a section (column)",
+    "moderator",
+    body=SectionCreate,
+    response=SectionPublic,
+    status=201,
+)
 async def add_section(request: Request) -> Response:
     spec = await parse(request, SectionCreate)
     slug = request.path_params["slug"]
@@ -118,58 +151,102 @@ async def add_section(request: Request) -> Response:
     return JSONResponse(section, status_code=201)
 
 
-@operation("PATCH", BOARD + "/sections/{section_id:id}", "Rename or reorder a section",
-           "moderator", body=SectionUpdate, response=SectionPublic)
+@operation(
+    "PATCH",
+    BOARD + "/sections/{section_id:id}",
+    "Rename or reorder a section",
+    "moderator",
+    body=SectionUpdate,
+    response=SectionPublic,
+)
 async def update_section(request: Request) -> Response:
     change = await parse(request, SectionUpdate)
     p = request.path_params
-    return JSONResponse(await call(request, boards.update_section, p["slug"], p["section_id"],
-                                   change, credentials(request)))
+    return JSONResponse(
+        await call(
+            request, boards.update_section, p["slug"], p["section_id"], change, credentials(request)
+        )
+    )
 
 
-@operation("DELETE", BOARD + "/sections/{section_id:id}",
-           "Delete a section; its notes stay on the board without one", "moderator", status=204)
+@operation(
+    "DELETE",
+    BOARD + "/sections/{section_id:id}",
+    "Delete a section; its notes stay on the board without one",
+    "moderator",
+    status=204,
+)
 async def delete_section(request: Request) -> Response:
     p = request.path_params
     await call(request, boards.delete_section, p["slug"], p["section_id"], credentials(request))
     return no_content()
 
 
-@operation("POST", BOARD + "/participants", "Join a board and get a participant token", "anyone",
-           body=ParticipantCreate, response=ParticipantCreated, status=201)
+@operation(
+    "POST",
+    BOARD + "/participants",
+    "Join a board and get a participant token",
+    "anyone",
+    body=ParticipantCreate,
+    response=ParticipantCreated,
+    status=201,
+)
 async def join(request: Request) -> Response:
     spec = await parse(request, ParticipantCreate)
     joined = await call(request, participants.join, request.path_params["slug"], spec)
     return JSONResponse(joined, status_code=201)
 
 
-@operation("DELETE", BOARD + "/participants/{participant_id:id}",
-           "Erase a participant with their notes, likes and comments",
-           "moderator, or that participant", status=204)
+@operation(
+    "DELETE",
+    BOARD + "/participants/{participant_id:id}",
+    "Erase a participant with their notes, likes and comments",
+    "moderator, or that participant",
+    status=204,
+)
 async def erase_participant(request: Request) -> Response:
     p = request.path_params
     await call(request, participants.erase, p["slug"], p["participant_id"], credentials(request))
     return no_content()
 
 
-@operation("POST", BOARD + "/notes",
-           "Post a note; repeating a client_id returns the first note with 200",
-           "participant or moderator", body=NoteCreate, response=NotePublic, status=201)
+@operation(
+    "POST",
+    BOARD + "/notes",
+    "Post a note; repeating a client_id returns the first note with 200",
+    "participant or moderator",
+    body=NoteCreate,
+    response=NotePublic,
+    status=201,
+)
 async def post_note(request: Request) -> Response:
     spec = await parse(request, NoteCreate)
-    note, created = await call(request, notes.post_note, request.path_params["slug"], spec,
-                               credentials(request))
+    note, created = await call(
+        request, notes.post_note, request.path_params["slug"], spec, credentials(request)
+    )
     return JSONResponse(note, status_code=201 if created else 200)
 
 
-@operation("PATCH", NOTE, "Edit a note (optional If-Match: <version>)",
-           "author (content) or moderator (also status, pinned, section_id, position)",
-           body=NoteUpdate, response=NotePublic)
+@operation(
+    "PATCH",
+    NOTE,
+    "Edit a note (optional If-Match: <version>)",
+    "author (content) or moderator (also status, pinned, section_id, position)",
+    body=NoteUpdate,
+    response=NotePublic,
+)
 async def update_note(request: Request) -> Response:
     change = await parse(request, NoteUpdate)
     p = request.path_params
-    note = await call(request, notes.update_note, p["slug"], p["note_id"], change,
-                      request.headers.get("if-match"), credentials(request))
+    note = await call(
+        request,
+        notes.update_note,
+        p["slug"],
+        p["note_id"],
+        change,
+        request.headers.get("if-match"),
+        credentials(request),
+    )
     return JSONResponse(note)
 
 
@@ -183,38 +260,59 @@ async def delete_note(request: Request) -> Response:
 @operation("PUT", NOTE + "/like", "Like a note (idempotent)", "participant", response=LikeState)
 async def like(request: Request) -> Response:
     p = request.path_params
-    return JSONResponse(await call(request, notes.set_like, p["slug"], p["note_id"], True,
-                                   credentials(request)))
+    return JSONResponse(
+        await call(request, notes.set_like, p["slug"], p["note_id"], True, credentials(request))
+    )
 
 
-@operation("DELETE", NOTE + "/like", "Take a like back (idempotent)", "participant",
-           response=LikeState)
+@operation(
+    "DELETE", NOTE + "/like", "Take a like back (idempotent)", "participant", response=LikeState
+)
 async def unlike(request: Request) -> Response:
     p = request.path_params
-    return JSONResponse(await call(request, notes.set_like, p["slug"], p["note_id"], False,
-                                   credentials(request)))
+    return JSONResponse(
+        await call(request, notes.set_like, p["slug"], p["note_id"], False, credentials(request))
+    )
 
 
-@operation("POST", NOTE + "/comments", "Comment on a note", "participant or moderator",
-           body=CommentCreate, response=CommentPublic, status=201)
+@operation(
+    "POST",
+    NOTE + "/comments",
+    "Comment on a note",
+    "participant or moderator",
+    body=CommentCreate,
+    response=CommentPublic,
+    status=201,
+)
 async def comment(request: Request) -> Response:
     spec = await parse(request, CommentCreate)
     p = request.path_params
-    made = await call(request, notes.add_comment, p["slug"], p["note_id"], spec,
-                      credentials(request))
+    made = await call(
+        request, notes.add_comment, p["slug"], p["note_id"], spec, credentials(request)
+    )
     return JSONResponse(made, status_code=201)
 
 
-@operation("GET", BOARD + "/events", "Events after ?since=N, filtered for the caller's role",
-           "anyone; moderators see every event", response=EventsPage)
+@operation(
+    "GET",
+    BOARD + "/events",
+    "Events after ?since=N, filtered for the caller's role",
+    "anyone; moderators see every event",
+    response=EventsPage,
+)
 async def list_events(request: Request) -> Response:
     after = query_int(request, "since", 0)
     slug = request.path_params["slug"]
     return JSONResponse(await call(request, boards.catch_up, slug, after, credentials(request)))
 
 
-@operation("GET", BOARD + "/stats", "Notes per SDG and section, participants, viewers now",
-           "anyone; pending notes count for moderators only", response=Stats)
+@operation(
+    "GET",
+    BOARD + "/stats",
+    "Notes per SDG and section, participants, viewers now",
+    "anyone; pending notes count for moderators only",
+    response=Stats,
+)
 async def get_stats(request: Request) -> Response:
     slug = request.path_params["slug"]
     # Live viewers are counted by the WebSocket hub; without it nobody is connected live.

@@ -12,8 +12,8 @@ from . import events, tokens
 from .access import Credentials, load_board, require_moderator
 from .db import Store
 from .errors import ApiError, not_found
-from .notes import note_changed
 from .models import Board, ModeratorKey, Note, Participant, Section, utcnow
+from .notes import note_changed
 from .schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from .sdg import GOAL_NUMBERS
 from .slug import generate_slug
@@ -44,25 +44,35 @@ def create_board(store: Store, spec: BoardCreate) -> tuple[dict[str, Any], str]:
             ]
             session.add_all(sections)
             session.add(
-                ModeratorKey(board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key))
+                ModeratorKey(
+                    board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key)
+                )
             )
             session.flush()
             view = board_view(board, sections)
-            events.append(session, board.id, "board.upsert", f"board:{board.id}", view,
-                          events.Public("board.upsert", view))
+            events.append(
+                session,
+                board.id,
+                "board.upsert",
+                f"board:{board.id}",
+                view,
+                events.Public("board.upsert", view),
+            )
     except sa.exc.IntegrityError as exc:
         raise ApiError(409, "slug_taken", f"a board with slug {spec.slug!r} exists") from exc
     return view, key
 
 
 def new_owner_key(store: Store, slug: str) -> str:
-    """Replace the board owner's moderator key (for an organiser who lost it); returns the new one."""
+    """Give the board owner a new moderator key (an organiser lost it); returns the key."""
     key = tokens.new_token()
     with store.write() as session:
         board = load_board(session, slug, lock=True)
         # The owner key is the one made with the board: the first.
         owner = session.exec(
-            select(ModeratorKey).where(ModeratorKey.board_id == board.id).order_by(col(ModeratorKey.id))
+            select(ModeratorKey)
+            .where(ModeratorKey.board_id == board.id)
+            .order_by(col(ModeratorKey.id))
         ).first()
         assert owner is not None
         owner.key_hash = tokens.hash_token(key)
@@ -101,7 +111,9 @@ def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[st
         return {"events": page, "seq": last or board.seq, "more": last is not None}
 
 
-def update_board(store: Store, slug: str, change: BoardUpdate, creds: Credentials) -> dict[str, Any]:
+def update_board(
+    store: Store, slug: str, change: BoardUpdate, creds: Credentials
+) -> dict[str, Any]:
     with store.write() as session:
         board = load_board(session, slug, lock=True)
         require_moderator(creds.actor(session, board))
@@ -119,8 +131,14 @@ def _board_changed(session: Session, board: Board) -> dict[str, Any]:
     session.add(board)
     session.flush()
     view = board_view(board, sections_of(session, board.id))
-    events.append(session, board.id, "board.upsert", f"board:{board.id}", view,
-                  events.Public("board.upsert", view))
+    events.append(
+        session,
+        board.id,
+        "board.upsert",
+        f"board:{board.id}",
+        view,
+        events.Public("board.upsert", view),
+    )
     return view
 
 
@@ -202,7 +220,9 @@ def stats(store: Store, slug: str, creds: Credentials, viewers: int) -> dict[str
             "notes": len(counted),
             "pending": sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
             "sdgs": [{"number": n, "notes": per_goal[n]} for n in GOAL_NUMBERS],
-            "sections": [{"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections]
+            "sections": [
+                {"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections
+            ]
             + [{"id": None, "title": "", "notes": per_section[None]}],
             "participants": participants,
             "viewers": viewers,

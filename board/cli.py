@@ -55,7 +55,9 @@ def open_store(settings: Settings) -> db.Store:
     return store
 
 
-def links(settings: Settings, slug: str, key: str, served_at: str = "http://127.0.0.1:8000") -> list[str]:
+def links(
+    settings: Settings, slug: str, key: str, served_at: str = "http://127.0.0.1:8000"
+) -> list[str]:
     base = f"{settings.public_url or served_at}/b/{slug}"
     return [
         f"  Participants: {base}",
@@ -90,13 +92,18 @@ def serve(host: str, port: int, demo: bool) -> None:
     click.echo(f"Database: {safe_url(settings.resolved_database_url)}")
     if demo:
         board, key = create_demo(store)
-        click.echo(f"Demo board \"{board['title']}\":")
+        click.echo(f'Demo board "{board["title"]}":')
         click.echo("\n".join(links(settings, board["slug"], key, url)))
     elif not boards.list_boards(store):
-        click.echo('No boards yet. Make one with: board create "My webinar"   '
-                   "(or restart with --demo for a sample board)")
+        click.echo(
+            'No boards yet. Make one with: board create "My webinar"   '
+            "(or restart with --demo for a sample board)"
+        )
     config = uvicorn.Config(
-        create_app(settings, store), log_level="info", server_header=False, proxy_headers=False,
+        create_app(settings, store),
+        log_level="info",
+        server_header=False,
+        proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -126,22 +133,39 @@ def safe_url(url: str) -> str:
 @main.command()
 @click.argument("title")
 @click.option("--slug", help="URL name; generated from the title when left out.")
-@click.option("--moderation", type=click.Choice(["pre", "post"]), default="post",
-              show_default=True, help="pre: notes wait for approval; post: visible at once.")
+@click.option(
+    "--moderation",
+    type=click.Choice(["pre", "post"]),
+    default="post",
+    show_default=True,
+    help="pre: notes wait for approval; post: visible at once.",
+)
 @click.option("--locale", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
 @click.option("--section", "sections", multiple=True, help="A column; repeat for several.")
 @click.option("--description", default="")
 @expected_problems
-def create(title: str, slug: str | None, moderation: str, locale: str,
-           sections: tuple[str, ...], description: str) -> None:
+def create(
+    title: str,
+    slug: str | None,
+    moderation: str,
+    locale: str,
+    sections: tuple[str, ...],
+    description: str,
+) -> None:
     """Create a board and print its participant and moderator links."""
     from .schemas import BoardCreate
 
-    spec = BoardCreate(title=title, slug=slug, moderation=moderation, locale=locale,
-                       sections=list(sections), description=description)
+    spec = BoardCreate(
+        title=title,
+        slug=slug,
+        moderation=moderation,
+        locale=locale,
+        sections=list(sections),
+        description=description,
+    )
     settings = load_settings()
     board, key = boards.create_board(open_store(settings), spec)
-    click.echo(f"Created board \"{board['title']}\" ({board['slug']})")
+    click.echo(f'Created board "{board["title"]}" ({board["slug"]})')
     click.echo("\n".join(links(settings, board["slug"], key)))
 
 

@@ -83,9 +83,11 @@ class Store:
             with self.engine.connect() as connection:
                 connection.info["write"] = True
                 try:
-                    with Session(bind=connection, expire_on_commit=False) as session:
-                        with session.begin():
-                            yield session
+                    with (
+                        Session(bind=connection, expire_on_commit=False) as session,
+                        session.begin(),
+                    ):
+                        yield session
                 finally:
                     connection.info.pop("write", None)
         finally:

@@ -30,7 +30,7 @@ def next_seq(session: Session, board_id: int) -> int:
     commit 6 before 5, and a reader that saw 6 would skip 5 forever.
     """
     statement = (
-        sa.update(Board).where(col(Board.id) == board_id).values(seq=Board.seq + 1)  # type: ignore[arg-type]
+        sa.update(Board).where(col(Board.id) == board_id).values(seq=Board.seq + 1)
     ).returning(col(Board.seq))
     return int(session.execute(statement).scalar_one())
 
@@ -69,7 +69,7 @@ def view(event: Event, moderator: bool) -> dict[str, Any] | None:
 def since(
     session: Session, board_id: int, after: int, moderator: bool, limit: int = PAGE_SIZE
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Events after `after` that the role may see, and the last seq scanned when the page is full."""
+    """Events after `after` the role may see, and the last seq scanned when the page was full."""
     statement = (
         select(Event)
         .where(Event.board_id == board_id, Event.seq > after)

@@ -1,4 +1,4 @@
-"""Request plumbing shared by the routes: bounded JSON bodies, bearer tokens, path and query values."""
+"""Request plumbing for the routes: bounded JSON bodies, bearer tokens, path and query values."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def credentials(request: Request) -> Credentials:
     if header is not None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
-            raise ApiError(401, "invalid_token", "send the token as 'Authorization: Bearer <token>'")
+            raise ApiError(
+                401, "invalid_token", "send the token as 'Authorization: Bearer <token>'"
+            )
         token = value.strip()
     return Credentials(token, context(request).settings.admin_token)
 

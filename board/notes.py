@@ -25,8 +25,14 @@ def note_changed(session: Session, note: Note, was_visible: bool) -> None:
     assert note.id is not None
     ref = {"id": note.id}
     if note.deleted_at is not None:
-        events.append(session, note.board_id, "note.remove", f"note:{note.id}", ref,
-                      events.Public("note.remove", ref) if was_visible else None)
+        events.append(
+            session,
+            note.board_id,
+            "note.remove",
+            f"note:{note.id}",
+            ref,
+            events.Public("note.remove", ref) if was_visible else None,
+        )
         return
     view = note_with_comments(session, note)
     if note.status == "visible":
@@ -36,7 +42,9 @@ def note_changed(session: Session, note: Note, was_visible: bool) -> None:
     events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
 
 
-def post_note(store: Store, slug: str, spec: NoteCreate, creds: Credentials) -> tuple[dict[str, Any], bool]:
+def post_note(
+    store: Store, slug: str, spec: NoteCreate, creds: Credentials
+) -> tuple[dict[str, Any], bool]:
     """Create a note; returns its view and whether it is new (False: a retry of the same post)."""
     try:
         with store.write() as session:
@@ -85,8 +93,11 @@ def _retried(session: Session, note: Note, spec: NoteCreate, actor: Actor) -> di
     same_author = note.author_id == (actor.participant.id if actor.participant else None)
     same_content = all(getattr(note, f) == getattr(spec, f) for f in CONTENT_FIELDS)
     if not (same_author and same_content):
-        raise ApiError(409, "client_id_conflict",
-                       "this client_id was already used for a different note; use a new one")
+        raise ApiError(
+            409,
+            "client_id_conflict",
+            "this client_id was already used for a different note; use a new one",
+        )
     return note_with_comments(session, note)
 
 
@@ -102,7 +113,11 @@ def _check_content(
 
 
 def update_note(
-    store: Store, slug: str, note_id: int, change: NoteUpdate, if_match: str | None,
+    store: Store,
+    slug: str,
+    note_id: int,
+    change: NoteUpdate,
+    if_match: str | None,
     creds: Credentials,
 ) -> dict[str, Any]:
     fields = change.model_fields_set
@@ -115,13 +130,19 @@ def update_note(
             if not _is_author(actor, note):
                 raise forbidden("only the author or a moderator may edit this note")
             if fields - AUTHOR_FIELDS:
-                raise forbidden(f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}")
+                raise forbidden(
+                    f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
+                )
         _check_version(note, if_match)
         for field in ("body", "sdgs", "color", "status", "pinned", "position"):
             if field in fields and getattr(change, field) is None:
                 raise ApiError(422, "invalid", f"{field} cannot be null")
-        _check_content(session, board, change.sdgs if "sdgs" in fields else None,
-                       change.section_id if "section_id" in fields else None)
+        _check_content(
+            session,
+            board,
+            change.sdgs if "sdgs" in fields else None,
+            change.section_id if "section_id" in fields else None,
+        )
         changed = {f for f in fields if getattr(note, f) != getattr(change, f)}
         if not changed:
             return note_with_comments(session, note)
@@ -146,8 +167,11 @@ def _check_version(note: Note, if_match: str | None) -> None:
     if match is None:
         raise ApiError(400, "bad_if_match", "If-Match must be the note's version number")
     if int(match.group(1)) != note.version:
-        raise ApiError(409, "version_conflict",
-                       f"the note changed meanwhile (now version {note.version}); reload and retry")
+        raise ApiError(
+            409,
+            "version_conflict",
+            f"the note changed meanwhile (now version {note.version}); reload and retry",
+        )
 
 
 def delete_note(store: Store, slug: str, note_id: int, creds: Credentials) -> None:
@@ -163,7 +187,9 @@ def delete_note(store: Store, slug: str, note_id: int, creds: Credentials) -> No
         note_changed(session, note, was_visible=note.status == "visible")
 
 
-def set_like(store: Store, slug: str, note_id: int, liked: bool, creds: Credentials) -> dict[str, Any]:
+def set_like(
+    store: Store, slug: str, note_id: int, liked: bool, creds: Credentials
+) -> dict[str, Any]:
     """Like or unlike, idempotently: repeating either changes nothing and emits nothing."""
     with store.write() as session:
         board = load_board(session, slug, lock=True)
@@ -185,8 +211,14 @@ def set_like(store: Store, slug: str, note_id: int, liked: bool, creds: Credenti
 
 def likes_changed(session: Session, note: Note) -> None:
     data = {"note_id": note.id, "likes": note.likes}
-    events.append(session, note.board_id, "likes", f"note:{note.id}:likes", data,
-                  events.Public("likes", data) if note.status == "visible" else None)
+    events.append(
+        session,
+        note.board_id,
+        "likes",
+        f"note:{note.id}:likes",
+        data,
+        events.Public("likes", data) if note.status == "visible" else None,
+    )
 
 
 def add_comment(
@@ -214,12 +246,24 @@ def comment_changed(session: Session, comment: Comment, note: Note) -> None:
     public = note.status == "visible"
     if comment.deleted_at is not None:
         ref = {"id": comment.id, "note_id": comment.note_id}
-        events.append(session, note.board_id, "comment.remove", f"comment:{comment.id}", ref,
-                      events.Public("comment.remove", ref) if public else None)
+        events.append(
+            session,
+            note.board_id,
+            "comment.remove",
+            f"comment:{comment.id}",
+            ref,
+            events.Public("comment.remove", ref) if public else None,
+        )
         return
     view = comment_view(comment)
-    events.append(session, note.board_id, "comment.upsert", f"comment:{comment.id}", view,
-                  events.Public("comment.upsert", view) if public else None)
+    events.append(
+        session,
+        note.board_id,
+        "comment.upsert",
+        f"comment:{comment.id}",
+        view,
+        events.Public("comment.upsert", view) if public else None,
+    )
 
 
 def _note(session: Session, board: Board, note_id: int, actor: Actor) -> Note:

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from . import __version__
 from .api import OPERATIONS, Operation
@@ -34,7 +34,9 @@ def openapi_path(path: str) -> str:
 def _model_of(annotation: Any) -> type[BaseModel] | None:
     if typing.get_origin(annotation) is list:
         annotation = typing.get_args(annotation)[0]
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
 
 
 def _ref(annotation: Any) -> dict[str, Any]:
@@ -53,8 +55,12 @@ def _operation(op: Operation) -> dict[str, Any]:
     params = re.findall(r"\{(\w+)(?::(\w+))?\}", op.path)
     if params:
         spec["parameters"] = [
-            {"name": name, "in": "path", "required": True,
-             "schema": {"type": "integer"} if kind == "id" else {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer"} if kind == "id" else {"type": "string"},
+            }
             for name, kind in params
         ]
     if op.body is not None:
@@ -66,7 +72,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _ref(op.response)}}
     spec["responses"] = {str(op.status): success} | {
-        code: {"description": text, "content": {"application/json": {"schema": _ref(ErrorEnvelope)}}}
+        code: {
+            "description": text,
+            "content": {"application/json": {"schema": _ref(ErrorEnvelope)}},
+        }
         for code, text in ERRORS.items()
     }
     spec["security"] = [{}, {"bearer": []}]
@@ -75,11 +84,13 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 @cache
 def document() -> dict[str, Any]:
-    models = {ErrorEnvelope}
+    models: set[type[BaseModel]] = {ErrorEnvelope}
     for op in OPERATIONS:
         models.update(m for m in (_model_of(op.body), _model_of(op.response)) if m is not None)
-    pairs = [(m, "validation" if m.__name__.endswith(("Create", "Update")) else "serialization")
-             for m in sorted(models, key=lambda m: m.__name__)]
+    pairs: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation" if m.__name__.endswith(("Create", "Update")) else "serialization")
+        for m in sorted(models, key=lambda m: m.__name__)
+    ]
     _, schemas = models_json_schema(pairs, ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:

@@ -31,12 +31,8 @@ def _storable(value: str) -> str:
     return value
 
 
-def _trimmed(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_storable),
-    ]
+def _trimmed(min_length: int, max_length: int) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
 def _sorted_unique(values: list[int]) -> list[int]:
@@ -53,12 +49,13 @@ def _http_url(value: str | None) -> str | None:
     return value
 
 
-NoteBody = _trimmed(NOTE_MAX)
-CommentBody = _trimmed(COMMENT_MAX)
-DisplayName = _trimmed(NAME_MAX, min_length=0)
-Title = _trimmed(200)
-SectionTitle = _trimmed(80)
-Description = _trimmed(2000, min_length=0)
+Storable = AfterValidator(_storable)
+NoteBody = Annotated[str, _trimmed(1, NOTE_MAX), Storable]
+CommentBody = Annotated[str, _trimmed(1, COMMENT_MAX), Storable]
+DisplayName = Annotated[str, _trimmed(0, NAME_MAX), Storable]
+Title = Annotated[str, _trimmed(1, 200), Storable]
+SectionTitle = Annotated[str, _trimmed(1, 80), Storable]
+Description = Annotated[str, _trimmed(0, 2000), Storable]
 Goals = Annotated[
     list[Annotated[int, Field(ge=1, le=17)]],
     Field(max_length=17),

@@ -7,10 +7,9 @@ field here, and a test fails when one is missing there.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -34,22 +33,11 @@ class Settings(BaseSettings):
         description="Base URL that printed participant and moderator links start with. "
         "Unset: the address `board serve` listens on (http://127.0.0.1:8000 by default).",
     )
-    allowed_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Origins allowed to open WebSockets, comma-separated. Empty: same origin only.",
-    )
     max_body_bytes: int = Field(
         64 * 1024,
         ge=1024,
         description="Largest request body accepted; larger ones get 413.",
     )
-
-    @field_validator("allowed_origins", mode="before")
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
-        return value
 
     @field_validator("public_url")
     @classmethod

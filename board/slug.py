@@ -24,7 +24,7 @@ def slugify(text: str, max_length: int = 40) -> str:
 
 
 def generate_slug(title: str) -> str:
-    """A slug from the title plus a random suffix, so titles may repeat and links are not guessable."""
+    """The title's slug plus a random suffix: titles may repeat and links are not guessable."""
     suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(5))
     base = slugify(title)
     return f"{base}-{suffix}" if base else f"board-{suffix}"

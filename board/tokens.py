@@ -1,4 +1,4 @@
-"""Bearer secrets: generated with 256 random bits, stored only as SHA-256, compared in constant time.
+"""Bearer secrets: 256 random bits, stored only as SHA-256, compared in constant time.
 
 A plain hash is enough because the secrets are random and long: there is nothing to brute-force
 that a slow hash would protect.

@@ -1,0 +1,183 @@
+"""Fixtures: real SQLite files and a real PostgreSQL database per test run, the real app.
+
+PostgreSQL tests run whenever a server answers at BOARD_TEST_POSTGRES_URL (default: the local one
+with trust auth). Without it they are skipped with a note, except under CI=true, where a missing
+server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from board import db
+from board.app import create_app
+from board.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ADMIN_TOKEN = "test-admin-token-0123456789"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def require(service: str, available: bool, how: str) -> None:
+    """Skip (or, under CI=true, fail) a test whose real service is missing, saying how to get it."""
+    if available:
+        return
+    message = f"{service} not available: {how}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+def _postgres_up() -> bool:
+    try:
+        with psycopg.connect(_libpq(POSTGRES_URL), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _libpq(url: str) -> str:
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of the maintenance database, or skip when no PostgreSQL server answers."""
+    require(
+        "PostgreSQL",
+        _postgres_up(),
+        f"no server at {POSTGRES_URL}; start it (README: Development) "
+        "or point BOARD_TEST_POSTGRES_URL at one",
+    )
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def new_database(postgres_server: str) -> Iterator[Any]:
+    """A factory of fresh, empty PostgreSQL databases, dropped when the test run ends."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"board_test_{os.getpid()}_{secrets.token_hex(4)}"
+        with psycopg.connect(_libpq(postgres_server), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return sa.make_url(postgres_server).set(database=name).render_as_string(False)
+
+    yield make
+    with psycopg.connect(_libpq(postgres_server), autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the backend the test is parametrised with (SQLite by default)."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        return str(request.getfixturevalue("new_database")())
+    return f"sqlite:///{tmp_path / 'board.db'}"
+
+
+@pytest.fixture(scope="session")
+def _shared_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, db.Store]]:
+    stores: dict[str, db.Store] = {}
+    yield stores
+    for store in stores.values():
+        store.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(
+    request: pytest.FixtureRequest,
+    _shared_stores: dict[str, db.Store],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> db.Store:
+    """A migrated database per backend, shared by the run; tests keep apart by using own boards."""
+    backend = request.param
+    if backend not in _shared_stores:
+        if backend == "postgresql":
+            url = request.getfixturevalue("new_database")()
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'board.db'}"
+        store = db.Store(db.create_engine(url))
+        db.upgrade(store.engine)
+        _shared_stores[backend] = store
+    return _shared_stores[backend]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(admin_token=ADMIN_TOKEN, database_url="sqlite://")
+
+
+@pytest.fixture
+def client(store: db.Store, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store)) as test_client:
+        yield test_client
+
+
+class Api:
+    """Short calls for the steps most tests share."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def create_board(self, **fields: Any) -> tuple[str, str]:
+        """A new board; returns (slug, moderator key)."""
+        fields.setdefault("title", "Innovative anskaffelser")
+        response = self.client.post("/api/boards", json=fields, headers=auth(ADMIN_TOKEN))
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return body["board"]["slug"], body["moderator_key"]
+
+    def join(self, slug: str, name: str = "Kari") -> dict[str, Any]:
+        response = self.client.post(f"/api/boards/{slug}/participants", json={"name": name})
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def post(
+        self, slug: str, token: str, body: str = "Krav om utslippsfrie byggeplasser", **fields: Any
+    ) -> Any:
+        fields.setdefault("client_id", uuid.uuid4().hex)
+        return self.client.post(
+            f"/api/boards/{slug}/notes", json={"body": body, **fields}, headers=auth(token)
+        )
+
+    def note(
+        self, slug: str, token: str, body: str = "Krav om utslippsfrie byggeplasser", **fields: Any
+    ) -> dict[str, Any]:
+        response = self.post(slug, token, body, **fields)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    def snapshot(self, slug: str, token: str | None = None) -> dict[str, Any]:
+        response = self.client.get(f"/api/boards/{slug}", headers=auth(token))
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def events(self, slug: str, token: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        response = self.client.get(f"/api/boards/{slug}/events?since={since}", headers=auth(token))
+        assert response.status_code == 200, response.text
+        return list(response.json()["events"])
+
+
+def auth(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+@pytest.fixture
+def api(client: TestClient) -> Api:
+    return Api(client)

@@ -37,6 +37,10 @@ def expected_problems(func: F) -> F:
                 f"cannot use the database ({reason}); check BOARD_DATABASE_URL and that the "
                 "database server is running"
             ) from None
+        except OSError as exc:  # e.g. BOARD_DATA_DIR under a file, or not writable
+            raise click.ClickException(
+                f"{exc.strerror}: {exc.filename}; check BOARD_DATA_DIR"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -19,6 +19,9 @@ from .resources import bundled
 
 # How long a SQLite writer waits for another process (the CLI beside the server) to commit.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Database work runs in anyio's thread pool (40 threads by default): a pool of the same size means
+# a request that got a thread never waits for a connection as well.
+POOL = {"pool_size": 10, "max_overflow": 30}
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -30,13 +33,12 @@ def create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            pool_size=8,
-            max_overflow=32,
+            **POOL,
         )
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +19,8 @@ from .errors import ApiError
 from .settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
+# ASCII only: str.isdigit() also accepts "²", which int() then refuses.
+_DIGITS = re.compile(r"[0-9]{1,12}")
 R = TypeVar("R")
 
 
@@ -56,7 +59,7 @@ async def parse(request: Request, model: type[M]) -> M:
     """The request body as `model`: 413 when too large, 400 when not JSON, 422 when invalid."""
     limit = context(request).settings.max_body_bytes
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and _DIGITS.fullmatch(declared) and int(declared) > limit:
         raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -100,7 +103,7 @@ def query_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 12:
+    if not _DIGITS.fullmatch(raw):
         raise ApiError(400, "bad_query", f"{name} must be a non-negative integer")
     return int(raw)
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLE_URL = "postgresql+psycopg://user@host/dbname"
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,24 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; larger ones get 413.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = sa.make_url(value)
+        except sa.exc.ArgumentError:
+            raise ValueError(f"BOARD_DATABASE_URL is not a database URL: {EXAMPLE_URL}") from None
+        if url.drivername == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError(
+                "BOARD_DATABASE_URL: an in-memory SQLite database keeps nothing; "
+                "give a file (sqlite:////path/board.db) or leave it unset"
+            )
+        if url.drivername not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError(f"BOARD_DATABASE_URL: use SQLite or PostgreSQL, e.g. {EXAMPLE_URL}")
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -120,7 +120,7 @@ def store(
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(admin_token=ADMIN_TOKEN, database_url="sqlite://")
+    return Settings(admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture

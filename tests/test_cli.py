@@ -1,0 +1,265 @@
+"""The `board` command as a user runs it: real subprocesses against databases in tmp."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+from pathlib import Path
+
+import httpx2
+import pytest
+from conftest import ADMIN_TOKEN, auth
+from servers import board_env, run_board, serve
+from starlette.testclient import TestClient
+
+from board import db
+from board.app import create_app
+from board.settings import Settings
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
+KEY_LINE = re.compile(r"Moderator key \(shown once, keep it safe\): (\S+)$", re.MULTILINE)
+BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+def env_for(tmp_path: Path, database_url: str | None, **extra: str) -> dict[str, str]:
+    return board_env(tmp_path / "data", database_url, **extra)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit code 1, nothing on stdout, a single `Error: …` line on stderr, no traceback."""
+    last = (result.stderr.strip().splitlines() or [""])[-1]
+    output = f"exit {result.returncode}, last line {last!r}; "
+    output += f"stdout={result.stdout!r} stderr={result.stderr!r}"
+    assert result.returncode == 1, output
+    assert result.stdout == "", output
+    assert "Traceback" not in result.stdout + result.stderr, output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), output
+    for fragment in fragments:
+        assert fragment in lines[0], output
+
+
+def moderator_key(stdout: str) -> str:
+    match = KEY_LINE.search(stdout)
+    assert match, stdout
+    return match.group(1)
+
+
+def test_create_prints_links_and_key_and_list_shows_the_board(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`board create` prints both links (key in the #fragment) and the key; `list` shows it."""
+    env = env_for(tmp_path, database_url)
+    result = run_board(
+        "create",
+        "Bærekraft på Ås",
+        "--section",
+        "A",
+        "--section",
+        "B",
+        "--moderation",
+        "pre",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    slug = re.search(r"\((baerekraft-pa-as-[a-z0-9]+)\)", result.stdout)
+    assert slug, result.stdout
+    slug_text = slug.group(1)
+    key = moderator_key(result.stdout)
+    assert len(key) >= 43
+    assert f"Participants: http://127.0.0.1:8000/b/{slug_text}\n" in result.stdout
+    assert (
+        f"Moderators:   http://127.0.0.1:8000/b/{slug_text}/moderate#key={key}\n" in result.stdout
+    )
+    assert "?key=" not in result.stdout  # the key travels in the fragment only
+
+    listed = run_board("list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(slug_text))
+    assert row.endswith("Bærekraft på Ås") and " 0 notes " in row
+
+    # The board as the app serves it from the same database: its sections, pre-moderation, key.
+    settings = Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
+    with TestClient(create_app(settings)) as client:
+        board = client.get(f"/api/boards/{slug_text}").json()["board"]
+        assert [s["title"] for s in board["sections"]] == ["A", "B"]
+        assert board["moderation"] == "pre" and board["title"] == "Bærekraft på Ås"
+        patched = client.patch(f"/api/boards/{slug_text}", json={"locked": True}, headers=auth(key))
+        assert patched.status_code == 200, patched.text
+
+
+@BOTH
+def test_db_upgrade_then_current_says_latest(tmp_path: Path, database_url: str) -> None:
+    """`db current` on an empty database says to run upgrade; after `db upgrade` it is latest."""
+    env = env_for(tmp_path, database_url)
+    head = db.head_revision(db.create_engine(f"sqlite:///{tmp_path / 'scratch.db'}"))
+    assert head
+
+    before = run_board("db", "current", env=env)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip() == f"empty (latest is {head}: run `board db upgrade`)"
+
+    upgraded = run_board("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == f"Database is at revision {head} (latest)"
+
+    after = run_board("db", "current", env=env)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.strip() == f"{head} (latest)"
+
+    again = run_board("db", "upgrade", env=env)  # upgrading a current database changes nothing
+    assert again.returncode == 0 and again.stdout == upgraded.stdout, again.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["create", "Webinar"],
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["serve", "--port", "0"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_unreachable_database_is_one_line_and_exit_1(tmp_path: Path, args: list[str]) -> None:
+    """Every command against a database that does not answer prints one line and exits 1."""
+    result = run_board(*args, env=env_for(tmp_path, UNREACHABLE))
+    assert_one_line_error(result, "cannot use the database", "BOARD_DATABASE_URL")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("database_url", "not-a-url"),
+        ("database_url", "sqlite://"),
+        ("database_url", "mysql://nobody@127.0.0.1/x"),
+        ("data_dir", "{tmp}/a-file/data"),
+    ],
+    ids=["unparsable URL", "in-memory SQLite", "driver not installed", "data dir under a file"],
+)
+def test_bad_database_setting_is_one_line_and_exit_1(
+    tmp_path: Path, setting: str, value: str
+) -> None:
+    """A wrong database setting makes `board list` print one line and exit 1, no traceback."""
+    (tmp_path / "a-file").write_text("not a folder")
+    env = env_for(tmp_path, None)
+    env[f"BOARD_{setting.upper()}"] = value.format(tmp=tmp_path)
+    assert_one_line_error(run_board("list", env=env))
+
+
+def test_taken_slug_is_one_line_and_exit_1(tmp_path: Path, database_url: str) -> None:
+    """`board create --slug` with a taken slug prints one line, exits 1, keeps the first board."""
+    env = env_for(tmp_path, database_url)
+    first = run_board("create", "Først", "--slug", "webinar", env=env)
+    assert first.returncode == 0, first.stderr
+    second = run_board("create", "Andre", "--slug", "webinar", env=env)
+    assert_one_line_error(second, "webinar")
+    listed = run_board("list", env=env)
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == ["webinar"]
+    assert listed.stdout.rstrip().endswith("Først")
+
+
+def test_port_in_use_is_one_line_and_exit_1(tmp_path: Path, database_url: str) -> None:
+    """`board serve --port P` while another socket listens on P prints one line and exits 1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_board("serve", "--port", str(port), env=env_for(tmp_path, database_url))
+    assert_one_line_error(result, f"port {port}", "in use")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["create", "Webinar"], ["serve", "--port", "0"]],
+    ids=lambda args: " ".join(args),
+)
+def test_short_admin_token_is_one_line_and_exit_1(
+    tmp_path: Path, database_url: str, args: list[str]
+) -> None:
+    """A BOARD_ADMIN_TOKEN under 16 characters is refused with one line and exit 1."""
+    result = run_board(*args, env=env_for(tmp_path, database_url, admin_token="short-token"))
+    assert_one_line_error(result, "BOARD_ADMIN_TOKEN", "16")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create", "Webinar", "--bogus"],
+        ["create", "Webinar", "--moderation", "maybe"],
+        ["create", "Webinar", "--locale", "sv"],
+        ["serve", "--port", "70000"],
+        ["create"],
+        ["no-such-command"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_usage_errors_exit_2_without_traceback(
+    tmp_path: Path, database_url: str, args: list[str]
+) -> None:
+    """Unknown options, bad choices and missing arguments are usage errors: exit 2, no traceback."""
+    result = run_board(*args, env=env_for(tmp_path, database_url))
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Usage: board" in result.stderr and "Error:" in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_serve_on_empty_database_says_where_it_listens_and_how_to_make_a_board(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`board serve` on an empty database first prints its address, then how to make a board."""
+    env = env_for(tmp_path, database_url)
+    with serve(env) as server:
+        lines = server.stdout().splitlines()
+        assert lines[0].endswith(f"listening on {server.url}"), server.output()
+        assert lines[0].startswith("SDG Pinboard ")
+        how = next((line for line in lines[:4] if "No boards yet" in line), None)
+        assert how is not None, server.output()
+        assert 'board create "' in how and "--demo" in how
+        with httpx2.Client(base_url=server.url, timeout=10) as client:
+            assert client.get("/readyz").json() == {"status": "ready"}
+            assert client.get("/api/sdgs").status_code == 200
+    assert "Traceback" not in server.output()
+
+
+@pytest.mark.slow
+def test_serve_demo_prints_links_and_a_fresh_key_each_time(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`serve --demo` prints demo links with a working key; rerun: new key works, old one is 401."""
+    env = env_for(tmp_path, database_url)
+    with serve(env, "--demo") as server:
+        out = server.stdout()
+        assert f"Participants: {server.url}/b/demo\n" in out, server.output()
+        first_key = moderator_key(out)
+        assert f"Moderators:   {server.url}/b/demo/moderate#key={first_key}\n" in out
+        with httpx2.Client(base_url=server.url, timeout=10) as client:
+            snapshot = client.get("/api/boards/demo").json()
+    board, notes = snapshot["board"], snapshot["notes"]
+    assert len(board["sections"]) >= 2
+    assert len(notes) >= 5
+    assert len({goal for note in notes for goal in note["sdgs"]}) >= 3
+    assert len({note["section_id"] for note in notes}) >= 2
+
+    with serve(env, "--demo") as server:
+        second_key = moderator_key(server.stdout())
+        assert second_key != first_key
+        with httpx2.Client(base_url=server.url, timeout=10) as client:
+            fresh = client.patch(
+                "/api/boards/demo", json={"description": "Oppdatert"}, headers=auth(second_key)
+            )
+            assert fresh.status_code == 200, fresh.text
+            stale = client.patch(
+                "/api/boards/demo", json={"description": "Gammel"}, headers=auth(first_key)
+            )
+            assert stale.status_code == 401, stale.text
+            again = client.get("/api/boards/demo").json()
+    # The rerun refreshed the key only: the same notes, no copies.
+    assert sorted(n["id"] for n in again["notes"]) == sorted(n["id"] for n in notes)
+    assert again["board"]["description"] == "Oppdatert"
+    assert "Traceback" not in server.output()

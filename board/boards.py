@@ -24,42 +24,49 @@ OWNER_KEY_NAME = "Moderator"
 
 def create_board(store: Store, spec: BoardCreate) -> tuple[dict[str, Any], str]:
     """Create a board with its sections; returns its view and the moderator key (shown once)."""
+    # A generated slug can collide with an existing one; a fresh random suffix resolves that.
+    for _attempt in range(5):
+        slug = spec.slug or generate_slug(spec.title)
+        try:
+            return _insert_board(store, spec, slug)
+        except sa.exc.IntegrityError:
+            if spec.slug:
+                break
+    raise ApiError(409, "slug_taken", f"a board with slug {slug!r} exists; choose another")
+
+
+def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str, Any], str]:
     key = tokens.new_token()
-    try:
-        with store.write() as session:
-            board = Board(
-                slug=spec.slug or generate_slug(spec.title),
-                title=spec.title,
-                description=spec.description,
-                locale=spec.locale,
-                moderation=spec.moderation,
-                require_sdg=spec.require_sdg,
-            )
-            session.add(board)
-            session.flush()
-            assert board.id is not None
-            sections = [
-                Section(board_id=board.id, title=title, position=index)
-                for index, title in enumerate(spec.sections)
-            ]
-            session.add_all(sections)
-            session.add(
-                ModeratorKey(
-                    board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key)
-                )
-            )
-            session.flush()
-            view = board_view(board, sections)
-            events.append(
-                session,
-                board.id,
-                "board.upsert",
-                f"board:{board.id}",
-                view,
-                events.Public("board.upsert", view),
-            )
-    except sa.exc.IntegrityError as exc:
-        raise ApiError(409, "slug_taken", f"a board with slug {spec.slug!r} exists") from exc
+    with store.write() as session:
+        board = Board(
+            slug=slug,
+            title=spec.title,
+            description=spec.description,
+            locale=spec.locale,
+            moderation=spec.moderation,
+            require_sdg=spec.require_sdg,
+        )
+        session.add(board)
+        session.flush()
+        assert board.id is not None
+        sections = [
+            Section(board_id=board.id, title=title, position=index)
+            for index, title in enumerate(spec.sections)
+        ]
+        session.add_all(sections)
+        session.add(
+            ModeratorKey(board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key))
+        )
+        session.flush()
+        view = board_view(board, sections)
+        events.append(
+            session,
+            board.id,
+            "board.upsert",
+            f"board:{board.id}",
+            view,
+            events.Public("board.upsert", view),
+        )
     return view, key
 
 
@@ -117,12 +124,21 @@ def update_board(
     with store.write() as session:
         board = load_board(session, slug, lock=True)
         require_moderator(creds.actor(session, board))
-        for field in change.model_fields_set:
-            value = getattr(change, field)
-            if value is None:
-                raise ApiError(422, "invalid", f"{field} cannot be null")
-            setattr(board, field, value)
+        if not _apply(board, change):
+            return board_view(board, sections_of(session, board.id))  # type: ignore[arg-type]
         return _board_changed(session, board)
+
+
+def _apply(row: Board | Section, change: BoardUpdate | SectionUpdate) -> bool:
+    """Copy the fields the request sent onto the row; returns whether anything changed."""
+    changed = False
+    for field in change.model_fields_set:
+        value = getattr(change, field)
+        if value is None:
+            raise ApiError(422, "invalid", f"{field} cannot be null")
+        changed |= getattr(row, field) != value
+        setattr(row, field, value)
+    return changed
 
 
 def _board_changed(session: Session, board: Board) -> dict[str, Any]:
@@ -164,12 +180,9 @@ def update_section(
         board = load_board(session, slug, lock=True)
         require_moderator(creds.actor(session, board))
         section = _section(session, board, section_id)
-        if change.title is not None:
-            section.title = change.title
-        if change.position is not None:
-            section.position = change.position
-        session.add(section)
-        _board_changed(session, board)
+        if _apply(section, change):
+            session.add(section)
+            _board_changed(session, board)
         return {"id": section.id, "title": section.title, "position": section.position}
 
 

@@ -159,13 +159,15 @@ def create(
     """Create a board and print its participant and moderator links."""
     from .schemas import BoardCreate
 
-    spec = BoardCreate(
-        title=title,
-        slug=slug,
-        moderation=moderation,
-        locale=locale,
-        sections=list(sections),
-        description=description,
+    spec = BoardCreate.model_validate(
+        {
+            "title": title,
+            "slug": slug,
+            "moderation": moderation,
+            "locale": locale,
+            "sections": list(sections),
+            "description": description,
+        }
     )
     settings = load_settings()
     board, key = boards.create_board(open_store(settings), spec)

@@ -93,7 +93,7 @@ def describe(exc: ValidationError) -> str:
     """`field: problem; …` for the first few problems, phrased for a person."""
     parts = []
     for error in exc.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "body"
+        where = ".".join(str(p) for p in error["loc"]) or "request body"
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     return "; ".join(parts)

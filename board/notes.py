@@ -161,7 +161,7 @@ def update_note(
 
 
 def _check_version(note: Note, if_match: str | None) -> None:
-    if if_match is None:
+    if if_match is None or if_match.strip() == "*":  # "*": any current version (RFC 9110)
         return
     match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', if_match)
     if match is None:

@@ -69,7 +69,8 @@ Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
 class Input(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error rather than silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", strict=False)
+    # Strict: JSON true is not goal 1 and "3" is not a number.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class BoardCreate(Input):

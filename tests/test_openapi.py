@@ -1,0 +1,244 @@
+"""The published OpenAPI document: complete, self-consistent, and as strict as the app."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from conftest import Api, auth
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from board.openapi import openapi_path
+from board.schemas import COLORS, NOTE_MAX
+
+REF_PREFIX = "#/components/schemas/"
+# The document does not describe the route that serves it (as FastAPI's does not either).
+NOT_DESCRIBED = {("GET", "/api/openapi.json")}
+
+
+@pytest.fixture
+def document(client: TestClient) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def served_operations(client: TestClient) -> set[tuple[str, str]]:
+    """(method, OpenAPI path) for every route the app serves under /api; HEAD comes with GET."""
+    served = set()
+    for route in client.app.routes:
+        if not isinstance(route, Route) or not route.path.startswith("/api/"):
+            continue
+        methods = route.methods or {"GET"}
+        for method in methods - ({"HEAD"} if "GET" in methods else set()):
+            served.add((method, openapi_path(route.path)))
+    return served
+
+
+def described_operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+
+
+def refs(node: Any) -> list[str]:
+    """Every `$ref` value anywhere in a JSON document."""
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in refs(value)]
+    return []
+
+
+def test_document_is_openapi_3_1(document: dict[str, Any]) -> None:
+    """GET /api/openapi.json is an OpenAPI 3.1.0 document with info, paths and components."""
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["title"] and document["info"]["version"]
+    assert document["paths"] and document["components"]["schemas"]
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+
+
+def test_every_api_route_is_described_with_its_method(
+    client: TestClient, document: dict[str, Any]
+) -> None:
+    """Each route the app serves under /api appears in `paths` with that method."""
+    served = served_operations(client)
+    assert len(served) >= 17  # the walk found the routes (it is not vacuous)
+    missing = served - NOT_DESCRIBED - described_operations(document)
+    assert not missing, f"served but not in the OpenAPI document: {sorted(missing)}"
+    assert served >= NOT_DESCRIBED, "NOT_DESCRIBED names a route the app does not serve"
+
+
+def test_every_described_operation_is_served(client: TestClient, document: dict[str, Any]) -> None:
+    """Nothing in `paths` is a route the app does not serve, so the document cannot promise more."""
+    phantom = described_operations(document) - served_operations(client)
+    assert not phantom, f"in the OpenAPI document but not served: {sorted(phantom)}"
+
+
+def test_path_parameters_match_the_path_templates(document: dict[str, Any]) -> None:
+    """Every {name} in a path is declared once as a required path parameter, and nothing else."""
+    for path, item in document["paths"].items():
+        names = re.findall(r"\{(\w+)\}", path)
+        for method, operation in item.items():
+            declared = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            assert sorted(declared) == sorted(names), (method, path)
+            assert all(
+                p["required"] for p in operation.get("parameters", []) if p["in"] == "path"
+            ), (method, path)
+
+
+def test_every_ref_resolves_to_a_component_schema(document: dict[str, Any]) -> None:
+    """Every `$ref` in the document points at a key of components/schemas."""
+    schemas = document["components"]["schemas"]
+    found = refs(document)
+    assert found, "no $ref at all: the walk is broken"
+    for ref in found:
+        assert ref.startswith(REF_PREFIX), ref
+        assert ref.removeprefix(REF_PREFIX) in schemas, f"dangling {ref}"
+
+
+def test_request_bodies_are_strict_objects(document: dict[str, Any]) -> None:
+    """Every request body is a JSON object schema that, like the app, forbids unknown fields."""
+    schemas = document["components"]["schemas"]
+    bodies = [
+        (method, path, op["requestBody"]["content"]["application/json"]["schema"]["$ref"])
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if "requestBody" in op
+    ]
+    assert len(bodies) >= 8
+    for method, path, ref in bodies:
+        schema = schemas[ref.removeprefix(REF_PREFIX)]
+        assert schema["type"] == "object", (method, path)
+        assert schema["additionalProperties"] is False, (method, path)
+
+
+def test_note_create_schema_states_the_apps_limits(document: dict[str, Any]) -> None:
+    """NoteCreate says what the app enforces: body 1..2000 chars, sdgs 1..17, palette colours."""
+    schemas = document["components"]["schemas"]
+    note = document["paths"]["/api/boards/{slug}/notes"]["post"]
+    ref = note["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == REF_PREFIX + "NoteCreate"
+    schema = schemas["NoteCreate"]
+    props = schema["properties"]
+    assert set(schema["required"]) == {"client_id", "body"}
+    assert (props["body"]["type"], props["body"]["minLength"], props["body"]["maxLength"]) == (
+        "string",
+        1,
+        NOTE_MAX,
+    )
+    assert props["sdgs"]["type"] == "array" and props["sdgs"]["maxItems"] == 17
+    assert props["sdgs"]["items"] == {"type": "integer", "minimum": 1, "maximum": 17}
+    assert props["color"]["enum"] == list(COLORS)
+    section = [s for s in props["section_id"]["anyOf"] if s.get("type") == "integer"]
+    assert section == [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}]
+    assert "201" in note["responses"] and "422" in note["responses"]
+
+
+# --- Schema and app agree at the boundaries --------------------------------------------------
+
+
+def schema_accepts(schema: dict[str, Any], value: Any, schemas: dict[str, Any]) -> bool:
+    """A JSON Schema check for the keywords these models use (enough for the spot checks)."""
+    if "$ref" in schema:
+        return schema_accepts(schemas[schema["$ref"].removeprefix(REF_PREFIX)], value, schemas)
+    if "anyOf" in schema:
+        return any(schema_accepts(s, value, schemas) for s in schema["anyOf"])
+    kind = schema.get("type")
+    checks = {
+        "object": isinstance(value, dict),
+        "array": isinstance(value, list),
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "null": value is None,
+    }
+    if kind is not None and not checks[kind]:
+        return False
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    if isinstance(value, str):
+        if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
+            return False
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return False
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and not (schema.get("minimum", value) <= value <= schema.get("maximum", value))
+    ):
+        return False
+    if isinstance(value, list):
+        if len(value) > schema.get("maxItems", len(value)):
+            return False
+        if "items" in schema and not all(
+            schema_accepts(schema["items"], v, schemas) for v in value
+        ):
+            return False
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        if any(name not in value for name in schema.get("required", [])):
+            return False
+        if schema.get("additionalProperties") is False and set(value) - set(props):
+            return False
+        return all(schema_accepts(props[k], v, schemas) for k, v in value.items() if k in props)
+    return True
+
+
+NOTE_SPOT_CHECKS = [
+    pytest.param({"body": "x" * NOTE_MAX}, True, id="body-2000-chars"),
+    pytest.param({"body": "x" * (NOTE_MAX + 1)}, False, id="body-2001-chars"),
+    pytest.param({"body": ""}, False, id="body-empty"),
+    pytest.param({"body": 5}, False, id="body-number"),
+    pytest.param({"sdgs": [1, 17]}, True, id="sdgs-1-and-17"),
+    pytest.param({"sdgs": [0]}, False, id="sdgs-0"),
+    pytest.param({"sdgs": [18]}, False, id="sdgs-18"),
+    pytest.param({"sdgs": [1.5]}, False, id="sdgs-1.5"),
+    pytest.param({"sdgs": [1] * 18}, False, id="sdgs-18-items"),
+    pytest.param({"color": "blue"}, True, id="color-in-palette"),
+    pytest.param({"color": "red"}, False, id="color-not-in-palette"),
+    pytest.param({"section_id": 2**31}, False, id="section_id-2e31"),
+    pytest.param({"section_id": 0}, False, id="section_id-0"),
+    pytest.param({"client_id": "a b"}, False, id="client_id-with-space"),
+    pytest.param({"client_id": "a" * 65}, False, id="client_id-65-chars"),
+    pytest.param({"nope": 1}, False, id="unknown-field"),
+]
+
+
+@pytest.mark.parametrize(("change", "valid"), NOTE_SPOT_CHECKS)
+def test_note_create_schema_and_app_agree(
+    api: Api, document: dict[str, Any], change: dict[str, Any], valid: bool
+) -> None:
+    """A note the NoteCreate schema rejects the app rejects (422); one it accepts posts."""
+    slug, _ = api.create_board(title=f"OpenAPI {uuid.uuid4().hex[:12]}")
+    token = api.join(slug)["token"]
+    payload = {"client_id": uuid.uuid4().hex, "body": "Lapp", **change}
+    schemas = document["components"]["schemas"]
+    assert schema_accepts({"$ref": REF_PREFIX + "NoteCreate"}, payload, schemas) is valid
+    response = api.client.post(f"/api/boards/{slug}/notes", json=payload, headers=auth(token))
+    assert response.status_code == (201 if valid else 422), response.text
+
+
+def test_error_envelope_schema_matches_what_the_app_sends(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """The ErrorEnvelope schema that 4xx responses reference describes the app's real errors."""
+    schemas = document["components"]["schemas"]
+    envelope = {"$ref": REF_PREFIX + "ErrorEnvelope"}
+    response = api.client.get("/api/boards/no-such-board")
+    assert response.status_code == 404
+    assert schema_accepts(envelope, response.json(), schemas)
+    assert not schema_accepts(envelope, {"error": "not_found"}, schemas)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status in ("400", "404", "422"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == envelope, (method, path, status)

@@ -315,8 +315,8 @@ async def list_events(request: Request) -> Response:
 )
 async def get_stats(request: Request) -> Response:
     slug = request.path_params["slug"]
-    # Live viewers are counted by the WebSocket hub; without it nobody is connected live.
-    result = await call(request, boards.stats, slug, credentials(request), 0)
+    viewers = request.app.state.hub.viewers  # open WebSockets on this board, in this process
+    result = await call(request, boards.stats, slug, credentials(request), viewers)
     if result["pending"] is None:
         del result["pending"]
     return JSONResponse(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,13 +13,17 @@ from starlette.convertors import register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .api import OPERATIONS
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
+from .events import Committed, committed_after
 from .http import Context, IdConvertor, SlugConvertor
+from .hub import Hub
+from .live import board_socket
 from .openapi import document
+from .relay import RedisRelay
 from .resources import bundled
 from .settings import Settings
 
@@ -33,10 +38,32 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     store = store or Store(create_engine(settings.resolved_database_url))
 
+    hub = Hub(
+        read_after=lambda board_id, after: run_in_threadpool(read_events, store, board_id, after)
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        store.dispose()
+        loop = asyncio.get_running_loop()
+        relay = RedisRelay(settings.redis_url, hub) if settings.redis_url else None
+        if relay is not None:
+            await relay.start()
+
+        def after_commit(events: list[Committed]) -> None:
+            # Called in the writer's thread right after commit; the hub lives on the loop.
+            loop.call_soon_threadsafe(hub.publish, events)
+            if relay is not None:
+                loop.call_soon_threadsafe(relay.send, events)
+
+        store.after_commit = after_commit
+        try:
+            yield
+        finally:
+            store.after_commit = None
+            await hub.close_all()
+            if relay is not None:
+                await relay.stop()
+            store.dispose()
 
     async def openapi(_request: Request) -> Response:
         return JSONResponse(document())
@@ -56,6 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return FileResponse(bundled("static") / "index.html")
 
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
+        WebSocketRoute("/ws/boards/{slug:slug}", board_socket),
         Route("/api/openapi.json", openapi),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -71,7 +99,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         },
     )
     app.state.context = Context(settings=settings, store=store)
+    app.state.hub = hub
     return app
+
+
+def read_events(store: Store, board_id: int, after: int) -> list[Committed]:
+    with store.read() as session:
+        return committed_after(session, board_id, after)
 
 
 async def _http_error(_request: Request, exc: Exception) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -211,7 +212,9 @@ def _section(session: Session, board: Board, section_id: int) -> Section:
     return section
 
 
-def stats(store: Store, slug: str, creds: Credentials, viewers: int) -> dict[str, Any]:
+def stats(
+    store: Store, slug: str, creds: Credentials, viewers: Callable[[int], int]
+) -> dict[str, Any]:
     with store.read() as session:
         board = load_board(session, slug)
         actor = creds.actor(session, board)
@@ -238,7 +241,7 @@ def stats(store: Store, slug: str, creds: Credentials, viewers: int) -> dict[str
             ]
             + [{"id": None, "title": "", "notes": per_section[None]}],
             "participants": participants,
-            "viewers": viewers,
+            "viewers": viewers(board.id),  # type: ignore[arg-type]
         }
 
 

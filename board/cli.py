@@ -80,15 +80,26 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--demo", is_flag=True, help="Create (or refresh) a sample Norwegian board.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes; more than one needs BOARD_REDIS_URL.",
+)
 @expected_problems
-def serve(host: str, port: int, demo: bool) -> None:
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Apply migrations and serve the API, pages and live updates."""
-    import uvicorn
-
     from .app import create_app
     from .demo import create_demo
+    from .server import BoardServer, run_workers, uvicorn_config
 
     settings = load_settings()
+    if workers > 1 and not settings.redis_url:
+        raise click.ClickException(
+            f"--workers {workers} needs BOARD_REDIS_URL: without Redis, live updates would "
+            "only reach clients of the process that took the write"
+        )
     sock = bind(host, port)
     store = open_store(settings)
     url = f"http://{host}:{sock.getsockname()[1]}"
@@ -103,13 +114,11 @@ def serve(host: str, port: int, demo: bool) -> None:
             'No boards yet. Make one with: board create "My webinar"   '
             "(or restart with --demo for a sample board)"
         )
-    config = uvicorn.Config(
-        create_app(settings, store),
-        log_level="info",
-        server_header=False,
-        proxy_headers=False,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    if workers == 1:
+        BoardServer(uvicorn_config(create_app(settings, store))).run(sockets=[sock])
+        return
+    store.dispose()  # each worker opens its own connections
+    run_workers(uvicorn_config("board.app:create_app", workers=workers), sock)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
+from .events import Committed
 from .resources import bundled
 
 # How long a SQLite writer waits for another process (the CLI beside the server) to commit.
@@ -64,6 +65,8 @@ class Store:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        # Called with the events of each committed write transaction (set by the app).
+        self.after_commit: Callable[[list[Committed]], None] | None = None
         self.is_sqlite = engine.dialect.name == "sqlite"
         # SQLite has one writer at a time. Queueing this process's writers on a lock is fairer
         # and faster than letting them spin in SQLite's busy handler; the busy timeout still
@@ -85,13 +88,15 @@ class Store:
             with self.engine.connect() as connection:
                 connection.info["write"] = True
                 try:
-                    with (
-                        Session(bind=connection, expire_on_commit=False) as session,
-                        session.begin(),
-                    ):
-                        yield session
+                    with Session(bind=connection, expire_on_commit=False) as session:
+                        with session.begin():
+                            yield session
+                        committed = [Committed.of(e) for e in session.info.pop("events", [])]
                 finally:
                     connection.info.pop("write", None)
+            # Still inside the SQLite write lock, so this process publishes in commit order.
+            if committed and self.after_commit is not None:
+                self.after_commit(committed)
         finally:
             if lock is not None:
                 lock.release()

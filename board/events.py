@@ -22,6 +22,36 @@ class Public:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Committed:
+    """An event after commit, with both views: what the hub fans out and Redis carries."""
+
+    board_id: int
+    seq: int
+    kind: str
+    data: dict[str, Any]
+    public_kind: str | None
+    public_data: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, event: Event) -> Committed:
+        return cls(
+            event.board_id, event.seq, event.kind, event.data, event.public_kind, event.public_data
+        )
+
+    def view(self, moderator: bool) -> dict[str, Any] | None:
+        if moderator:
+            return {"type": "event", "seq": self.seq, "kind": self.kind, "data": self.data}
+        if self.public_kind is None:
+            return None
+        return {
+            "type": "event",
+            "seq": self.seq,
+            "kind": self.public_kind,
+            "data": self.public_data,
+        }
+
+
 def next_seq(session: Session, board_id: int) -> int:
     """Take the board's next sequence number inside the current write transaction.
 
@@ -33,6 +63,10 @@ def next_seq(session: Session, board_id: int) -> int:
         sa.update(Board).where(col(Board.id) == board_id).values(seq=Board.seq + 1)
     ).returning(col(Board.seq))
     return int(session.execute(statement).scalar_one())
+
+
+def current_seq(session: Session, board_id: int) -> int:
+    return int(session.exec(select(Board.seq).where(Board.id == board_id)).one())
 
 
 def append(
@@ -54,16 +88,9 @@ def append(
         public_data=public.data if public else None,
     )
     session.add(event)
+    # Store.write() hands these to the live fan-out once the transaction has committed.
+    session.info.setdefault("events", []).append(event)
     return event
-
-
-def view(event: Event, moderator: bool) -> dict[str, Any] | None:
-    """The event as a role sees it, or None when that role sees nothing of it."""
-    if moderator:
-        return {"type": "event", "seq": event.seq, "kind": event.kind, "data": event.data}
-    if event.public_kind is None:
-        return None
-    return {"type": "event", "seq": event.seq, "kind": event.public_kind, "data": event.public_data}
 
 
 def since(
@@ -80,8 +107,21 @@ def since(
         # Filtering in SQL keeps a moderator-only burst from filling the page with nothing.
         statement = statement.where(col(Event.public_kind).is_not(None))
     rows = session.exec(statement).all()
-    events = [v for row in rows if (v := view(row, moderator)) is not None]
+    events = [v for row in rows if (v := Committed.of(row).view(moderator)) is not None]
     return events, rows[-1].seq if len(rows) == limit else None
+
+
+def committed_after(
+    session: Session, board_id: int, after: int, limit: int = PAGE_SIZE
+) -> list[Committed]:
+    """Every event after `after`, both views, for a live channel that missed some."""
+    rows = session.exec(
+        select(Event)
+        .where(Event.board_id == board_id, Event.seq > after)
+        .order_by(col(Event.seq))
+        .limit(limit)
+    ).all()
+    return [Committed.of(row) for row in rows]
 
 
 def rewrite_as_removed(session: Session, entities: list[str], kind: str) -> None:

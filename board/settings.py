@@ -7,10 +7,11 @@ field here, and a test fails when one is missing there.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EXAMPLE_URL = "postgresql+psycopg://user@host/dbname"
 
@@ -36,11 +37,39 @@ class Settings(BaseSettings):
         description="Base URL that printed participant and moderator links start with. "
         "Unset: the address `board serve` listens on (http://127.0.0.1:8000 by default).",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (`redis://host:6379/0`) that carries live events between server "
+        "processes. Unset: one process, in-process fan-out.",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to open the live WebSocket, comma-separated "
+        "(`https://a.example,https://b.example`). Empty: the page's own origin only.",
+    )
+    ws_queue_limit: int = Field(
+        1000,
+        ge=8,
+        description="Messages one WebSocket may have waiting; a client further behind is closed "
+        "with 1013 and resumes.",
+    )
+    ws_hello_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a new WebSocket has to send its `hello` before it is closed (1008).",
+    )
     max_body_bytes: int = Field(
         64 * 1024,
         ge=1024,
         description="Largest request body accepted; larger ones get 413.",
     )
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("database_url")
     @classmethod

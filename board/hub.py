@@ -1,0 +1,237 @@
+"""Live fan-out: per-board channels that deliver committed events in `seq` order to WebSockets.
+
+Everything here runs on the event loop. A channel delivers each `seq` exactly once and in order:
+duplicates (our own events echoed by Redis) are dropped, and a jump means some events went past
+us (Redis was down, or two writer threads published out of order), so the channel reads the
+missing ones from the database, the source of truth, before going on.
+
+Each event is encoded once per role (moderator, everyone else); clients share the encoded text.
+Each client has a bounded queue drained by its own writer task, so a client whose socket stops
+reading only fills its own queue, and is then closed with 1013 (it resumes from its last seq).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.websockets import WebSocketDisconnect
+
+from .events import PAGE_SIZE, Committed
+
+log = logging.getLogger("board.hub")
+
+# Presence goes out at most once a second per board: joins in a burst do not flood everyone.
+PRESENCE_INTERVAL = 1.0
+CLOSE_TOO_SLOW = 1013
+CLOSE_GOING_AWAY = 1001
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+class Client:
+    """One WebSocket's outbox: encoded messages waiting for its writer, at most `limit` of them."""
+
+    def __init__(self, send: Callable[[str], Awaitable[None]], moderator: bool, limit: int) -> None:
+        self.send = send
+        self.moderator = moderator
+        self.limit = limit
+        # Events at or below the floor were part of the replay; live copies of them are skipped.
+        self.floor = -1
+        self.queue: deque[tuple[int | None, str]] = deque()
+        self.ready = asyncio.Event()
+        # Set when the server ends this connection: too slow (1013) or shutting down (1001).
+        self.stopped = asyncio.Event()
+        self.done = asyncio.Event()  # set by the endpoint once the socket is closed
+        self.close_code = 1000
+        self.close_reason = ""
+
+    def push(self, seq: int | None, text: str) -> None:
+        if self.stopped.is_set() or (seq is not None and seq <= self.floor):
+            return
+        if len(self.queue) >= self.limit:
+            self.stop(CLOSE_TOO_SLOW, "too slow: resume from your last seq")
+            return
+        self.queue.append((seq, text))
+        self.ready.set()
+
+    def stop(self, code: int, reason: str) -> None:
+        if not self.stopped.is_set():
+            self.close_code, self.close_reason = code, reason
+            self.queue.clear()
+            self.stopped.set()
+
+    async def write(self) -> None:
+        """Send queued messages until cancelled; several waiting go out as one JSON array."""
+        try:
+            while True:
+                await self.ready.wait()
+                self.ready.clear()
+                while self.queue:
+                    texts = [text for _, text in self.queue]
+                    self.queue.clear()
+                    await self.send(texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]")
+        except (OSError, RuntimeError, WebSocketDisconnect):
+            pass  # the socket went away; the reader side sees the disconnect and cleans up
+
+
+class Channel:
+    """The live state of one board in this process."""
+
+    def __init__(self, board_id: int, hub: Hub) -> None:
+        self.board_id = board_id
+        self.hub = hub
+        self.clients: set[Client] = set()
+        self.seq: int | None = None  # last delivered; None until the first client's read
+        self.pending: dict[int, Committed] = {}
+        self.catching_up: asyncio.Task[None] | None = None
+        self.recheck = False
+        self.presence_due = False
+        self.presence_sent = -1
+
+    def start_at(self, seq: int) -> None:
+        """Set the starting point from a database read, if no other client set it first."""
+        if self.seq is None:
+            self.seq = seq
+            self._drain()
+
+    def receive(self, event: Committed) -> None:
+        if self.seq is not None and event.seq <= self.seq:
+            return  # already delivered: our own event echoed back, or a catch-up overlap
+        self.pending[event.seq] = event
+        self._drain()
+
+    def _drain(self) -> None:
+        if self.seq is None:
+            return
+        while (event := self.pending.pop(self.seq + 1, None)) is not None:
+            self._deliver(event)
+        for stale in [s for s in self.pending if s <= self.seq]:
+            del self.pending[stale]
+        if self.pending and self.catching_up is None:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Compare with the database soon; a catch-up already running looks once more."""
+        self.recheck = True
+        if self.catching_up is None and self.seq is not None:
+            self.catching_up = asyncio.create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Read what we missed from the database and deliver it, until no gap is left."""
+        empty_reads = 0
+        try:
+            while self.seq is not None:
+                self.recheck = False
+                missed = await self.hub.read_after(self.board_id, self.seq)
+                for event in missed:
+                    self.receive(event)
+                if len(missed) == PAGE_SIZE or self.recheck:
+                    continue
+                if not self.pending:
+                    break
+                # A published seq implies every lower one is committed (see events.next_seq), so
+                # an unreadable gap should not happen; never let it stall the board, though.
+                empty_reads += 1
+                if empty_reads > 20:
+                    log.warning(
+                        "board %s: events after %s never appeared; skipping ahead",
+                        self.board_id,
+                        self.seq,
+                    )
+                    self.seq = min(self.pending) - 1
+                    self._drain()
+                    break
+                await asyncio.sleep(0.05)
+        except Exception:
+            log.exception("board %s: catching up failed; the next event retries", self.board_id)
+        finally:
+            self.catching_up = None
+
+    def _deliver(self, event: Committed) -> None:
+        self.seq = event.seq
+        texts: dict[bool, str | None] = {}
+        for client in self.clients:
+            if client.moderator not in texts:
+                view = event.view(client.moderator)
+                texts[client.moderator] = encode(view) if view is not None else None
+            text = texts[client.moderator]
+            if text is not None:
+                client.push(event.seq, text)
+
+    def presence_changed(self) -> None:
+        if not self.presence_due:
+            self.presence_due = True
+            asyncio.get_running_loop().call_later(PRESENCE_INTERVAL, self._send_presence)
+
+    def _send_presence(self) -> None:
+        self.presence_due = False
+        viewers = len(self.clients)
+        if viewers != self.presence_sent:
+            self.presence_sent = viewers
+            text = encode({"type": "presence", "viewers": viewers})
+            for client in self.clients:
+                client.push(None, text)
+
+
+class Hub:
+    """All channels of this process. `read_after` reads events from the database (thread pool)."""
+
+    def __init__(self, read_after: Callable[[int, int], Awaitable[list[Committed]]]) -> None:
+        self.read_after = read_after
+        self.channels: dict[int, Channel] = {}
+
+    def join(self, board_id: int, client: Client) -> Channel:
+        channel = self.channels.get(board_id)
+        if channel is None:
+            channel = self.channels[board_id] = Channel(board_id, self)
+        channel.clients.add(client)
+        channel.presence_changed()
+        return channel
+
+    def leave(self, board_id: int, client: Client) -> None:
+        channel = self.channels.get(board_id)
+        if channel is None:
+            return
+        channel.clients.discard(client)
+        if channel.clients:
+            channel.presence_changed()
+        else:
+            del self.channels[board_id]
+            if channel.catching_up is not None:
+                channel.catching_up.cancel()
+
+    def publish(self, events: list[Committed]) -> None:
+        """Hand committed events to the channels that have clients; others need nothing."""
+        for event in events:
+            channel = self.channels.get(event.board_id)
+            if channel is not None:
+                channel.receive(event)
+
+    def resync(self) -> None:
+        """Check every channel against the database (after Redis was away, or periodically)."""
+        for channel in self.channels.values():
+            channel.catch_up()
+
+    async def close_all(self, timeout: float = 3.0) -> None:
+        """Tell every client the server is going away (1001), and wait until they are closed."""
+        clients = self.clients()
+        for client in clients:
+            client.stop(CLOSE_GOING_AWAY, "server going away: reconnect and resume")
+        if clients:
+            await asyncio.wait(
+                [asyncio.ensure_future(c.done.wait()) for c in clients], timeout=timeout
+            )
+
+    def viewers(self, board_id: int) -> int:
+        channel = self.channels.get(board_id)
+        return len(channel.clients) if channel else 0
+
+    def clients(self) -> list[Client]:
+        return [client for channel in self.channels.values() for client in channel.clients]

@@ -1,0 +1,164 @@
+"""The board WebSocket, `/ws/boards/{slug}`: hello, welcome, replay, then live events.
+
+Protocol (DESIGN.md): the client sends `{"type": "hello", "since": N|null, "token": T|null}`
+within the hello timeout; the server answers `welcome` with the board's `seq` and the client's
+role, replays every event after `since` the role may see (or sends `reset` when it cannot), then
+pushes live events. Writes go over HTTP; anything else the client sends is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from . import events
+from .access import Credentials, load_board
+from .db import Store
+from .errors import ApiError
+from .hub import Client, encode
+
+log = logging.getLogger("board.live")
+
+CLOSE_POLICY = 1008
+# A client further behind than this gets a reset (reload the snapshot) instead of a replay.
+REPLAY_LIMIT = 5000
+
+
+async def board_socket(websocket: WebSocket) -> None:
+    ctx = websocket.app.state.context
+    settings, hub = ctx.settings, websocket.app.state.hub
+    await websocket.accept()
+    if not origin_allowed(websocket, settings.allowed_origins):
+        await websocket.close(CLOSE_POLICY, "origin not allowed")
+        return
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), settings.ws_hello_timeout)
+        since, token = parse_hello(raw)
+        board_id, moderator, role = await run_in_threadpool(
+            identify, ctx.store, websocket.path_params["slug"], token, settings.admin_token
+        )
+    except (TimeoutError, ValueError, KeyError, ApiError) as exc:
+        await websocket.close(CLOSE_POLICY, reason(exc))
+        return
+    except WebSocketDisconnect:
+        return
+
+    client = Client(websocket.send_text, moderator, settings.ws_queue_limit)
+    channel = hub.join(board_id, client)
+    writer = asyncio.create_task(client.write())
+    try:
+        # Joined before reading, so no event can fall between the replay and the live stream.
+        seq, replay = await run_in_threadpool(read_replay, ctx.store, board_id, since, moderator)
+        channel.start_at(seq)
+        client.floor = seq
+        # The queue may already hold live events above `seq`; welcome and replay go in front.
+        live = list(client.queue)
+        client.queue.clear()
+        client.push(None, encode({"type": "welcome", "seq": seq, "role": role}))
+        for message in replay:
+            client.push(None, encode(message))
+        client.queue.extend(live)
+        client.ready.set()
+        await until_closed(websocket, client)
+    finally:
+        hub.leave(board_id, client)
+        writer.cancel()
+    try:
+        if client.stopped.is_set():
+            await close(websocket, client.close_code, client.close_reason)
+    finally:
+        client.done.set()
+
+
+async def until_closed(websocket: WebSocket, client: Client) -> None:
+    """Read (and ignore) client messages until it leaves or the server stops it."""
+    receiving = asyncio.ensure_future(_drain_incoming(websocket))
+    stopped = asyncio.ensure_future(client.stopped.wait())
+    try:
+        await asyncio.wait({receiving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        receiving.cancel()
+        stopped.cancel()
+
+
+async def _drain_incoming(websocket: WebSocket) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+
+
+async def close(websocket: WebSocket, code: int, why: str) -> None:
+    # The close frame waits behind what is already buffered for this client; a socket that never
+    # reads again is left to the keepalive ping timeout, with nothing more queued for it.
+    if websocket.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
+            await asyncio.wait_for(websocket.close(code, why), 2)
+
+
+def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
+    """Browsers always send Origin; it must be listed, or be the page's own origin by default."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: cross-site WebSocket hijacking needs one
+    if allowed:
+        return origin.rstrip("/") in allowed
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc == host and urlsplit(origin).scheme in ("http", "https")
+
+
+def parse_hello(raw: str) -> tuple[int | None, str | None]:
+    hello = json.loads(raw)
+    if not isinstance(hello, dict) or hello.get("type") != "hello":
+        raise ValueError("the first message must be a hello")
+    since, token = hello.get("since"), hello.get("token")
+    if since is not None and (type(since) is not int or since < 0):
+        raise ValueError("since must be a non-negative integer or null")
+    if token is not None and not isinstance(token, str):
+        raise ValueError("token must be a string or null")
+    return since, token
+
+
+def identify(
+    store: Store, slug: str, token: str | None, admin_token: str | None
+) -> tuple[int, bool, str]:
+    with store.read() as session:
+        board = load_board(session, slug)
+        actor = Credentials(token, admin_token).actor(session, board)
+        assert board.id is not None
+        return board.id, actor.is_moderator, actor.role
+
+
+def read_replay(
+    store: Store, board_id: int, since: int | None, moderator: bool
+) -> tuple[int, list[dict[str, Any]]]:
+    """The board's seq now and what the client missed: its events, or a reset when it cannot."""
+    with store.read() as session:
+        seq = events.current_seq(session, board_id)
+        if since is None or since == seq:
+            return seq, []
+        if since > seq or seq - since > REPLAY_LIMIT:
+            return seq, [{"type": "reset"}]
+        replay: list[dict[str, Any]] = []
+        after = since
+        while True:
+            page, last = events.since(session, board_id, after, moderator)
+            replay += [e for e in page if e["seq"] <= seq]
+            if last is None or last >= seq:
+                return seq, replay
+            after = last
+
+
+def reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "hello expected"
+    if isinstance(exc, ApiError):
+        return exc.message
+    return "bad hello"

@@ -27,6 +27,9 @@ log = logging.getLogger("board.hub")
 
 # Presence goes out at most once a second per board: joins in a burst do not flood everyone.
 PRESENCE_INTERVAL = 1.0
+# Messages per frame when several are waiting: batching saves per-frame cost, the cap keeps
+# frames small enough for a phone to parse without a hitch.
+MAX_BATCH = 200
 CLOSE_TOO_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
 
@@ -74,9 +77,9 @@ class Client:
                 await self.ready.wait()
                 self.ready.clear()
                 while self.queue:
-                    texts = [text for _, text in self.queue]
-                    self.queue.clear()
-                    await self.send(texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]")
+                    count = min(len(self.queue), MAX_BATCH)
+                    texts = [self.queue.popleft()[1] for _ in range(count)]
+                    await self.send(texts[0] if count == 1 else "[" + ",".join(texts) + "]")
         except (OSError, RuntimeError, WebSocketDisconnect):
             pass  # the socket went away; the reader side sees the disconnect and cleans up
 

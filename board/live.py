@@ -27,8 +27,6 @@ from .hub import Client, encode
 log = logging.getLogger("board.live")
 
 CLOSE_POLICY = 1008
-# A client further behind than this gets a reset (reload the snapshot) instead of a replay.
-REPLAY_LIMIT = 5000
 
 
 async def board_socket(websocket: WebSocket) -> None:
@@ -52,24 +50,30 @@ async def board_socket(websocket: WebSocket) -> None:
 
     client = Client(websocket.send_text, moderator, settings.ws_queue_limit)
     channel = hub.join(board_id, client)
-    writer = asyncio.create_task(client.write())
+    writer: asyncio.Task[None] | None = None
     try:
         # Joined before reading, so no event can fall between the replay and the live stream.
-        seq, replay = await run_in_threadpool(read_replay, ctx.store, board_id, since, moderator)
+        # Replays up to half the queue limit leave room for live events; further behind, a
+        # client does better to reload the snapshot (reset).
+        seq, replay = await run_in_threadpool(
+            read_replay, ctx.store, board_id, since, moderator, settings.ws_queue_limit // 2
+        )
         channel.start_at(seq)
+        # Live events that arrived meanwhile wait behind the welcome and the replay; those the
+        # replay already covers are dropped, as are later copies (the floor).
         client.floor = seq
-        # The queue may already hold live events above `seq`; welcome and replay go in front.
-        live = list(client.queue)
+        live = [(s, text) for s, text in client.queue if s is None or s > seq]
         client.queue.clear()
         client.push(None, encode({"type": "welcome", "seq": seq, "role": role}))
         for message in replay:
             client.push(None, encode(message))
         client.queue.extend(live)
-        client.ready.set()
+        writer = asyncio.create_task(client.write())
         await until_closed(websocket, client)
     finally:
         hub.leave(board_id, client)
-        writer.cancel()
+        if writer is not None:
+            writer.cancel()
     try:
         if client.stopped.is_set():
             await close(websocket, client.close_code, client.close_reason)
@@ -137,14 +141,14 @@ def identify(
 
 
 def read_replay(
-    store: Store, board_id: int, since: int | None, moderator: bool
+    store: Store, board_id: int, since: int | None, moderator: bool, limit: int
 ) -> tuple[int, list[dict[str, Any]]]:
     """The board's seq now and what the client missed: its events, or a reset when it cannot."""
     with store.read() as session:
         seq = events.current_seq(session, board_id)
         if since is None or since == seq:
             return seq, []
-        if since > seq or seq - since > REPLAY_LIMIT:
+        if since > seq or seq - since > limit:
             return seq, [{"type": "reset"}]
         replay: list[dict[str, Any]] = []
         after = since

@@ -77,10 +77,14 @@ class Server:
 
 @contextmanager
 def serve(
-    env: dict[str, str], *args: str, log_dir: Path | None = None, timeout: float = START_TIMEOUT
+    env: dict[str, str],
+    *args: str,
+    log_dir: Path | None = None,
+    timeout: float = START_TIMEOUT,
+    port: int | None = None,
 ) -> Iterator[Server]:
-    """Start `board serve --port <free port> ARGS…`, wait for /healthz, stop it with SIGTERM."""
-    port = free_port()
+    """Start `board serve --port <port or a free one> ARGS…`, wait for /healthz, then SIGTERM."""
+    port = port or free_port()
     log_dir = Path(log_dir or env["BOARD_DATA_DIR"])
     log_dir.mkdir(parents=True, exist_ok=True)
     stamp = f"{port}-{time.monotonic_ns()}"

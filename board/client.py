@@ -1,0 +1,113 @@
+"""A reference client for the board WebSocket: what the browser pages and `board bench` mirror.
+
+The resume contract, in code:
+- Start from the snapshot (`GET /api/boards/{slug}`) and remember its `seq`.
+- Connect, send `hello` with `since` = the last seq applied, apply what arrives.
+- Messages are one object or an array of objects; apply them in order.
+- Events are idempotent upserts keyed by id: an event at or below the last seq is skipped, and
+  applying one twice would change nothing anyway.
+- On `reset`, reload the snapshot. On any close or error, reconnect after a random delay between
+  0 and min(10 s, 0.25 s × 2^attempt) ("full jitter": 500 phones do not return at once); resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
+
+MAX_BACKOFF = 10.0
+
+
+class BoardState:
+    """A board as one client sees it: built from a snapshot, kept current by events."""
+
+    def __init__(self) -> None:
+        self.seq: int | None = None
+        self.board: dict[str, Any] = {}
+        self.notes: dict[int, dict[str, Any]] = {}
+
+    def load(self, snapshot: dict[str, Any]) -> None:
+        self.board = snapshot["board"]
+        self.notes = {note["id"]: note for note in snapshot["notes"]}
+        self.seq = snapshot["seq"]
+
+    def apply(self, event: dict[str, Any]) -> bool:
+        """Apply one event; returns False when it was already applied."""
+        if self.seq is not None and event["seq"] <= self.seq:
+            return False
+        kind, data = event["kind"], event["data"]
+        if kind == "board.upsert":
+            self.board = data
+        elif kind == "note.upsert":
+            self.notes[data["id"]] = data
+        elif kind == "note.remove":
+            self.notes.pop(data["id"], None)
+        elif kind == "likes" and data["note_id"] in self.notes:
+            self.notes[data["note_id"]]["likes"] = data["likes"]
+        elif kind in ("comment.upsert", "comment.remove") and data["note_id"] in self.notes:
+            note = self.notes[data["note_id"]]
+            kept = [c for c in note["comments"] if c["id"] != data["id"]]
+            note["comments"] = [*kept, data] if kind == "comment.upsert" else kept
+        self.seq = event["seq"]
+        return True
+
+
+def messages(raw: str | bytes) -> list[dict[str, Any]]:
+    """A frame's messages: one object, or an array of them when the server batched."""
+    decoded = json.loads(raw)
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
+def fetch_snapshot(base_url: str, slug: str, token: str | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(f"{base_url}/api/boards/{slug}")  # noqa: S310
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return dict(json.load(response))
+
+
+async def follow(
+    base_url: str,
+    slug: str,
+    state: BoardState,
+    stop: asyncio.Event,
+    token: str | None = None,
+    on_message: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Keep `state` current until `stop` is set, reconnecting and resuming as often as needed."""
+    ws_url = base_url.replace("http", "ws", 1) + f"/ws/boards/{slug}"
+    attempt = 0
+    while not stop.is_set():
+        try:
+            if state.seq is None:
+                state.load(await asyncio.to_thread(fetch_snapshot, base_url, slug, token))
+            async with connect(ws_url, compression=None, open_timeout=10) as socket:
+                await socket.send(json.dumps({"type": "hello", "since": state.seq, "token": token}))
+                attempt = 0
+                while not stop.is_set():
+                    try:
+                        raw = await asyncio.wait_for(socket.recv(), 0.5)
+                    except TimeoutError:
+                        continue
+                    for message in messages(raw):
+                        if message["type"] == "reset":
+                            state.load(
+                                await asyncio.to_thread(fetch_snapshot, base_url, slug, token)
+                            )
+                        elif message["type"] == "event":
+                            state.apply(message)
+                        if on_message is not None:
+                            on_message(message)
+        except (OSError, WebSocketException, TimeoutError):
+            attempt += 1
+            delay = random.uniform(0, min(MAX_BACKOFF, 0.25 * 2**attempt))  # noqa: S311
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)

@@ -108,18 +108,21 @@ async def close(websocket: WebSocket, code: int, why: str) -> None:
 
 
 def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:
-    """Browsers always send Origin; it must be listed, or be the page's own origin by default."""
+    """Browsers always send Origin: it must be the page's own origin or one that is listed."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True  # not a browser: cross-site WebSocket hijacking needs one
-    if allowed:
-        return origin.rstrip("/") in allowed
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc == host and urlsplit(origin).scheme in ("http", "https")
+    if origin.rstrip("/") in allowed:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc == websocket.headers.get("host")
 
 
 def parse_hello(raw: str) -> tuple[int | None, str | None]:
-    hello = json.loads(raw)
+    try:
+        hello = json.loads(raw)
+    except RecursionError:  # "[[[[…": within 4 KiB, but too deep for the decoder
+        raise ValueError("the hello is nested too deeply") from None
     if not isinstance(hello, dict) or hello.get("type") != "hello":
         raise ValueError("the first message must be a hello")
     since, token = hello.get("since"), hello.get("token")

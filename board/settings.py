@@ -44,8 +44,8 @@ class Settings(BaseSettings):
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Origins allowed to open the live WebSocket, comma-separated "
-        "(`https://a.example,https://b.example`). Empty: the page's own origin only.",
+        description="Other origins allowed to open the live WebSocket besides the page's own, "
+        "comma-separated (`https://a.example,https://b.example`).",
     )
     ws_queue_limit: int = Field(
         1000,

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import register_url_convertor
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -21,7 +22,7 @@ from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
 from .http import Context, IdConvertor, SlugConvertor
 from .hub import Hub
-from .live import board_socket
+from .live import ExposeAbort, board_socket
 from .openapi import document
 from .relay import RedisRelay
 from .resources import bundled
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     ]
     app = Starlette(
         routes=routes,
+        middleware=[Middleware(ExposeAbort)],
         lifespan=lifespan,
         exception_handlers={
             ApiError: handle_api_error,

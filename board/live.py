@@ -9,13 +9,13 @@ pushes live events. Writes go over HTTP; anything else the client sends is ignor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from . import events
@@ -27,6 +27,9 @@ from .hub import Client, encode
 log = logging.getLogger("board.live")
 
 CLOSE_POLICY = 1008
+# How long a client that fell behind has to take its 1013 close frame before it is cut off.
+CLOSE_TIMEOUT = 10.0
+ABORT_KEY = "board.abort"
 
 
 async def board_socket(websocket: WebSocket) -> None:
@@ -100,11 +103,38 @@ async def _drain_incoming(websocket: WebSocket) -> None:
 
 
 async def close(websocket: WebSocket, code: int, why: str) -> None:
-    # The close frame waits behind what is already buffered for this client; a socket that never
-    # reads again is left to the keepalive ping timeout, with nothing more queued for it.
-    if websocket.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
-            await asyncio.wait_for(websocket.close(code, why), 2)
+    """Close with `code`; a peer that does not read it within CLOSE_TIMEOUT is cut off."""
+    if websocket.application_state != WebSocketState.CONNECTED:
+        return
+    try:
+        # The close frame waits behind what is already buffered for this client.
+        await asyncio.wait_for(websocket.close(code, why), CLOSE_TIMEOUT)
+    except TimeoutError:
+        # A graceful close would wait forever for a peer that never reads again, holding the
+        # socket and its buffers: drop the connection instead.
+        abort = websocket.scope.get(ABORT_KEY)
+        if abort is not None:
+            abort()
+    except (RuntimeError, OSError, WebSocketDisconnect):
+        pass
+
+
+class ExposeAbort:
+    """ASGI middleware that lets the endpoint abort a WebSocket's TCP connection.
+
+    ASGI has no abort; under uvicorn the `send` callable belongs to the protocol object, whose
+    transport can. Elsewhere (the test client) there is nothing to abort and nothing is added.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            transport = getattr(getattr(send, "__self__", None), "transport", None)
+            if transport is not None:
+                scope[ABORT_KEY] = transport.abort
+        await self.app(scope, receive, send)
 
 
 def origin_allowed(websocket: WebSocket, allowed: list[str]) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import multiprocess
 
 from .hub import Hub
@@ -14,9 +16,17 @@ from .hub import Hub
 WS_MAX_MESSAGE = 4096
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the board's own loggers (hub, relay, live) printed the same way."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["board"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
+
+
 def uvicorn_config(app: Any, workers: int = 1) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        log_config=log_config(),
         factory=isinstance(app, str),
         workers=workers,
         log_level="info",

@@ -56,21 +56,30 @@ def test_client_resumes_without_gap_across_a_server_restart(tmp_path: Path) -> N
     seen: list[int] = []
 
     def post(client: httpx2.Client, slug: str, token: str, body: str) -> None:
-        response = client.post(f"/api/boards/{slug}/notes", headers=auth(token),
-                               json={"client_id": uuid.uuid4().hex, "body": body})
+        response = client.post(
+            f"/api/boards/{slug}/notes",
+            headers=auth(token),
+            json={"client_id": uuid.uuid4().hex, "body": body},
+        )
         assert response.status_code == 201
 
     async def scenario() -> BoardState:
         state, stop = BoardState(), asyncio.Event()
         with serve(env, port=port), httpx2.Client(base_url=base) as client:
-            created = client.post("/api/boards", json={"title": "Gjenoppta"},
-                                  headers=auth(ADMIN_TOKEN)).json()
+            created = client.post(
+                "/api/boards", json={"title": "Gjenoppta"}, headers=auth(ADMIN_TOKEN)
+            ).json()
             slug = created["board"]["slug"]
             token = client.post(f"/api/boards/{slug}/participants").json()["token"]
-            following = asyncio.create_task(follow(
-                base, slug, state, stop,
-                on_message=lambda m: seen.append(m["seq"]) if m["type"] == "event" else None,
-            ))
+            following = asyncio.create_task(
+                follow(
+                    base,
+                    slug,
+                    state,
+                    stop,
+                    on_message=lambda m: seen.append(m["seq"]) if m["type"] == "event" else None,
+                )
+            )
             await _until(lambda: state.seq is not None)
             for number in range(3):
                 await asyncio.to_thread(post, client, slug, token, f"Før {number}")
@@ -85,7 +94,12 @@ def test_client_resumes_without_gap_across_a_server_restart(tmp_path: Path) -> N
 
     state = asyncio.run(scenario())
     assert sorted(n["body"] for n in state.notes.values()) == [
-        "Etter 0", "Etter 1", "Før 0", "Før 1", "Før 2"]
+        "Etter 0",
+        "Etter 1",
+        "Før 0",
+        "Før 1",
+        "Før 2",
+    ]
     assert seen == sorted(set(seen)) and len(seen) == 5
 
 

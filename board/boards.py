@@ -59,15 +59,7 @@ def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str,
             ModeratorKey(board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key))
         )
         session.flush()
-        view = board_view(board, sections)
-        events.append(
-            session,
-            board.id,
-            "board.upsert",
-            f"board:{board.id}",
-            view,
-            events.Public("board.upsert", view),
-        )
+        view = _announce(session, board, sections)
     return view, key
 
 
@@ -147,7 +139,13 @@ def _board_changed(session: Session, board: Board) -> dict[str, Any]:
     board.updated_at = utcnow()
     session.add(board)
     session.flush()
-    view = board_view(board, sections_of(session, board.id))
+    return _announce(session, board, sections_of(session, board.id))
+
+
+def _announce(session: Session, board: Board, sections: list[Section]) -> dict[str, Any]:
+    """Log the board's new state as a `board.upsert` everyone sees; returns the view."""
+    assert board.id is not None
+    view = board_view(board, sections)
     events.append(
         session,
         board.id,

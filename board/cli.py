@@ -198,6 +198,91 @@ def list_command() -> None:
         click.echo(f"{row['slug']:<{width}}  {row['notes']:>5} notes  {created}  {row['title']}")
 
 
+@main.command()
+@click.option(
+    "--url", default="http://127.0.0.1:8000", show_default=True, help="The server to load."
+)
+@click.option("--ws-url", help="Where viewers connect, when not at --url.")
+@click.option("--slug", help="Use this board instead of creating one (needs no admin token).")
+@click.option(
+    "--admin-token", envvar="BOARD_ADMIN_TOKEN", help="Creates the board [BOARD_ADMIN_TOKEN]."
+)
+@click.option("--viewers", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--notes", default=50, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option(
+    "--rate",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 100_000),
+    help="Notes per second.",
+)
+@click.option(
+    "--size",
+    default=300,
+    show_default=True,
+    type=click.IntRange(40, 2000),
+    help="Note body in characters.",
+)
+@click.option(
+    "--ingest",
+    "posters",
+    type=click.IntRange(1, 512),
+    help="Instead: measure notes/s accepted over HTTP from this many posters.",
+)
+@click.option("--server-pid", type=int, help="Report this local server process's CPU and RSS.")
+@click.option("--timeout", default=60.0, show_default=True, help="Deadline of each phase, seconds.")
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the figures to this file.",
+)
+def bench(
+    url: str,
+    ws_url: str | None,
+    slug: str | None,
+    admin_token: str | None,
+    viewers: int,
+    notes: int,
+    rate: float,
+    size: int,
+    posters: int | None,
+    server_pid: int | None,
+    timeout: float,
+    json_file: str | None,
+) -> None:
+    """Load a running server: seat viewers, post notes, measure every delivery."""
+    import asyncio
+    import dataclasses
+    import json
+
+    from . import bench as load
+
+    limit = load.raise_fd_limit()
+    if posters is None and viewers + 100 > limit:
+        raise click.ClickException(
+            f"{viewers} viewers need more open files than the limit "
+            f"({limit}): raise it with `ulimit -n`"
+        )
+    try:
+        if posters is not None:
+            figures = load.run_ingest(url, slug, admin_token, posters, notes, size, timeout)
+            lines = [f"{k}: {v}" for k, v in figures.items()]
+        else:
+            report = asyncio.run(
+                load.run_fanout(
+                    url, slug, admin_token, viewers, notes, rate, size, server_pid, timeout, ws_url
+                )
+            )
+            figures, lines = dataclasses.asdict(report), report.lines()
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        raise click.ClickException(f"bench failed: {exc or type(exc).__name__}") from None
+    click.echo("\n".join(lines))
+    if json_file:
+        with open(json_file, "w", encoding="utf-8") as out:
+            json.dump(figures, out, indent=2)
+
+
 @main.group(name="db")
 def db_group() -> None:
     """Database schema: upgrade to the latest revision, or show the current one."""

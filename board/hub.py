@@ -39,7 +39,7 @@ def encode(message: dict[str, Any]) -> str:
 
 
 class Client:
-    """One WebSocket's outbox: encoded messages waiting for its writer, at most `limit` of them."""
+    """One WebSocket's outbox: encoded messages not yet sent, at most `limit` of them."""
 
     def __init__(self, send: Callable[[str], Awaitable[None]], moderator: bool, limit: int) -> None:
         self.send = send
@@ -48,7 +48,10 @@ class Client:
         # Events at or below the floor were part of the replay; live copies of them are skipped.
         self.floor = -1
         self.queue: deque[tuple[int | None, str]] = deque()
-        self.ready = asyncio.Event()
+        # The send that is waiting for the socket to drain, if any.
+        self.sending: asyncio.Task[None] | None = None
+        # Nothing is sent until the endpoint has queued the welcome and the replay in front.
+        self.held = True
         # Set when the server ends this connection: too slow (1013) or shutting down (1001).
         self.stopped = asyncio.Event()
         self.done = asyncio.Event()  # set by the endpoint once the socket is closed
@@ -56,13 +59,13 @@ class Client:
         self.close_reason = ""
 
     def push(self, seq: int | None, text: str) -> None:
+        """Queue a message; `flush()` sends it."""
         if self.stopped.is_set() or (seq is not None and seq <= self.floor):
             return
         if len(self.queue) >= self.limit:
             self.stop(CLOSE_TOO_SLOW, "too slow: resume from your last seq")
             return
         self.queue.append((seq, text))
-        self.ready.set()
 
     def stop(self, code: int, reason: str) -> None:
         if not self.stopped.is_set():
@@ -70,18 +73,48 @@ class Client:
             self.queue.clear()
             self.stopped.set()
 
-    async def write(self) -> None:
-        """Send queued messages until cancelled; several waiting go out as one JSON array."""
+    def flush(self) -> None:
+        """Send what is queued: one message alone, several as one JSON array (adaptive batching).
+
+        A task per client per event would cost a wake-up each; instead the send coroutine is
+        stepped right here, and it usually finishes at once because the socket takes the frame.
+        Only when the socket is not writable does the rest of that send become a task; messages
+        arriving meanwhile gather in the queue and go out together once it is done.
+        """
+        while self.queue and self.sending is None and not self.held:
+            count = min(len(self.queue), MAX_BATCH)
+            texts = [self.queue.popleft()[1] for _ in range(count)]
+            sending = self.send(texts[0] if count == 1 else "[" + ",".join(texts) + "]")
+            try:
+                waiting_for = sending.send(None)  # type: ignore[attr-defined]
+            except StopIteration:
+                continue
+            except (OSError, RuntimeError, WebSocketDisconnect):
+                self.queue.clear()  # the socket went away; its reader cleans up
+                return
+            self.sending = asyncio.ensure_future(self._finish(sending, waiting_for))
+
+    async def _finish(self, sending: Any, waiting_for: Any) -> None:
+        """Drive a send that had to wait, as a task would, then send what queued up meanwhile."""
         try:
             while True:
-                await self.ready.wait()
-                self.ready.clear()
-                while self.queue:
-                    count = min(len(self.queue), MAX_BATCH)
-                    texts = [self.queue.popleft()[1] for _ in range(count)]
-                    await self.send(texts[0] if count == 1 else "[" + ",".join(texts) + "]")
+                if waiting_for is None:
+                    await asyncio.sleep(0)  # a bare yield: just let the loop run once
+                else:
+                    # The future the send is blocked on (the socket becoming writable). Like
+                    # asyncio's Task, take over the "being awaited" flag before awaiting it.
+                    waiting_for._asyncio_future_blocking = False
+                    await waiting_for
+                try:
+                    waiting_for = sending.send(None)
+                except StopIteration:
+                    break
         except (OSError, RuntimeError, WebSocketDisconnect):
-            pass  # the socket went away; the reader side sees the disconnect and cleans up
+            self.queue.clear()
+            return
+        finally:
+            self.sending = None
+        self.flush()
 
 
 class Channel:
@@ -113,12 +146,21 @@ class Channel:
     def _drain(self) -> None:
         if self.seq is None:
             return
+        delivered = False
         while (event := self.pending.pop(self.seq + 1, None)) is not None:
             self._deliver(event)
+            delivered = True
+        if delivered:
+            self._flush()
         for stale in [s for s in self.pending if s <= self.seq]:
             del self.pending[stale]
         if self.pending and self.catching_up is None:
             self.catch_up()
+
+    def _flush(self) -> None:
+        # After all ready events are queued, so a backlog leaves as one frame per client.
+        for client in self.clients:
+            client.flush()
 
     def catch_up(self) -> None:
         """Compare with the database soon; a catch-up already running looks once more."""
@@ -181,6 +223,7 @@ class Channel:
             text = encode({"type": "presence", "viewers": viewers})
             for client in self.clients:
                 client.push(None, text)
+            self._flush()
 
 
 class Hub:
@@ -189,6 +232,8 @@ class Hub:
     def __init__(self, read_after: Callable[[int, int], Awaitable[list[Committed]]]) -> None:
         self.read_after = read_after
         self.channels: dict[int, Channel] = {}
+        # Slugs never change and boards are never deleted, so this cache cannot go stale.
+        self.board_ids: dict[str, int] = {}
 
     def join(self, board_id: int, client: Client) -> Channel:
         channel = self.channels.get(board_id)

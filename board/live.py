@@ -42,9 +42,15 @@ async def board_socket(websocket: WebSocket) -> None:
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), settings.ws_hello_timeout)
         since, token = parse_hello(raw)
-        board_id, moderator, role = await run_in_threadpool(
-            identify, ctx.store, websocket.path_params["slug"], token, settings.admin_token
-        )
+        slug = websocket.path_params["slug"]
+        board_id = hub.board_ids.get(slug)
+        if token is None and board_id is not None:
+            moderator, role = False, "viewer"  # a known board and no token: nothing to look up
+        else:
+            board_id, moderator, role = await run_in_threadpool(
+                identify, ctx.store, slug, token, settings.admin_token
+            )
+            hub.board_ids[slug] = board_id
     except (TimeoutError, ValueError, KeyError, ApiError) as exc:
         await websocket.close(CLOSE_POLICY, reason(exc))
         return
@@ -53,15 +59,18 @@ async def board_socket(websocket: WebSocket) -> None:
 
     client = Client(websocket.send_text, moderator, settings.ws_queue_limit)
     channel = hub.join(board_id, client)
-    writer: asyncio.Task[None] | None = None
     try:
         # Joined before reading, so no event can fall between the replay and the live stream.
         # Replays up to half the queue limit leave room for live events; further behind, a
         # client does better to reload the snapshot (reset).
-        seq, replay = await run_in_threadpool(
-            read_replay, ctx.store, board_id, since, moderator, settings.ws_queue_limit // 2
-        )
-        channel.start_at(seq)
+        if since is None and channel.seq is not None:
+            # Nothing to replay, and the channel delivers every event after its seq to us.
+            seq, replay = channel.seq, list[dict[str, Any]]()
+        else:
+            seq, replay = await run_in_threadpool(
+                read_replay, ctx.store, board_id, since, moderator, settings.ws_queue_limit // 2
+            )
+            channel.start_at(seq)
         # Live events that arrived meanwhile wait behind the welcome and the replay; those the
         # replay already covers are dropped, as are later copies (the floor).
         client.floor = seq
@@ -71,12 +80,13 @@ async def board_socket(websocket: WebSocket) -> None:
         for message in replay:
             client.push(None, encode(message))
         client.queue.extend(live)
-        writer = asyncio.create_task(client.write())
+        client.held = False
+        client.flush()
         await until_closed(websocket, client)
     finally:
         hub.leave(board_id, client)
-        if writer is not None:
-            writer.cancel()
+        if client.sending is not None:
+            client.sending.cancel()
     try:
         if client.stopped.is_set():
             await close(websocket, client.close_code, client.close_reason)

@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import re
-import resource
 import secrets
 import statistics
 import struct
@@ -26,14 +25,6 @@ from urllib.parse import urlsplit
 
 MARKER = re.compile(rb"bench-n(\d{6})")
 SEAT_CONCURRENCY = 200
-
-
-def raise_fd_limit() -> int:
-    """Raise the soft open-files limit to the hard one; returns the limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def masked_text_frame(payload: bytes) -> bytes:

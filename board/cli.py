@@ -92,7 +92,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Apply migrations and serve the API, pages and live updates."""
     from .app import create_app
     from .demo import create_demo
-    from .server import BoardServer, run_workers, uvicorn_config
+    from .server import BoardServer, raise_fd_limit, run_workers, uvicorn_config
 
     settings = load_settings()
     if workers > 1 and not settings.redis_url:
@@ -102,6 +102,12 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         )
     sock = bind(host, port)
     store = open_store(settings)
+    # Each viewer is an open socket: use all the file descriptors the system allows.
+    if (files := raise_fd_limit()) < 5000:
+        click.echo(
+            f"Warning: at most {files} open files (ulimit -n): about {files - 100} viewers "
+            "can connect. Raise the hard limit for large audiences."
+        )
     url = f"http://{host}:{sock.getsockname()[1]}"
     click.echo(f"SDG Pinboard {__version__} listening on {url}")
     click.echo(f"Database: {safe_url(settings.resolved_database_url)}")
@@ -257,8 +263,9 @@ def bench(
     import json
 
     from . import bench as load
+    from .server import raise_fd_limit
 
-    limit = load.raise_fd_limit()
+    limit = raise_fd_limit()
     if posters is None and viewers + 100 > limit:
         raise click.ClickException(
             f"{viewers} viewers need more open files than the limit "

@@ -151,6 +151,7 @@ class Channel:
             self._deliver(event)
             delivered = True
         if delivered:
+            # Once all ready events are queued: a backlog leaves as one frame per client.
             self._flush()
         for stale in [s for s in self.pending if s <= self.seq]:
             del self.pending[stale]
@@ -158,7 +159,6 @@ class Channel:
             self.catch_up()
 
     def _flush(self) -> None:
-        # After all ready events are queued, so a backlog leaves as one frame per client.
         for client in self.clients:
             client.flush()
 

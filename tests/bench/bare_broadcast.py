@@ -39,8 +39,14 @@ async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
             writer.close()
             return
         request_line, *header_lines = head.decode().split("\r\n")
-        length = next((int(h.split(":", 1)[1]) for h in header_lines
-                       if h.lower().startswith("content-length:")), 0)
+        length = next(
+            (
+                int(h.split(":", 1)[1])
+                for h in header_lines
+                if h.lower().startswith("content-length:")
+            ),
+            0,
+        )
         body = json.loads(await reader.readexactly(length)) if length else {}
         path = request_line.split()[1]
         if path.endswith("/notes"):
@@ -50,8 +56,10 @@ async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
             answer = json.dumps({"id": seq}).encode()
         else:
             answer = json.dumps({"board": {"slug": "bare"}, "token": "bare"}).encode()
-        writer.write(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))
+        writer.write(
+            b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer)
+        )
 
 
 async def main(ws_port: int, http_port: int) -> None:

@@ -188,6 +188,13 @@ class Http:
         return json.loads(data) if data else None
 
 
+def new_board(setup: Http, admin_token: str | None) -> str:
+    if not admin_token:
+        raise RuntimeError("give --slug of an existing board, or --admin-token to create one")
+    created = setup.call("POST", "/api/boards", {"title": "board bench"}, admin_token)
+    return str(created["board"]["slug"])
+
+
 def note_body(number: int, size: int) -> str:
     head = f"bench-n{number:06d} Krav om utslippsfrie byggeplasser i alle kontrakter. "
     return (head * (size // len(head) + 1))[: max(size, len(head))]
@@ -221,12 +228,7 @@ async def run_fanout(
 ) -> Report:
     report = Report(url, viewers, notes, rate, size)
     setup = Http(url)
-    if slug is None:
-        if not admin_token:
-            raise RuntimeError("give --slug of an existing board, or --admin-token to create one")
-        slug = setup.call("POST", "/api/boards", {"title": "board bench"}, admin_token)["board"][
-            "slug"
-        ]
+    slug = slug or new_board(setup, admin_token)
     token = setup.call("POST", f"/api/boards/{slug}/participants", {"name": "bench"})["token"]
 
     parts = urlsplit(ws_url or url)
@@ -330,12 +332,7 @@ def run_ingest(
 ) -> dict[str, Any]:
     """Notes/s the HTTP API accepts from `posters` concurrent keep-alive clients."""
     setup = Http(url)
-    if slug is None:
-        if not admin_token:
-            raise RuntimeError("give --slug of an existing board, or --admin-token to create one")
-        slug = setup.call("POST", "/api/boards", {"title": "board bench ingest"}, admin_token)[
-            "board"
-        ]["slug"]
+    slug = slug or new_board(setup, admin_token)
     tokens = [
         setup.call("POST", f"/api/boards/{slug}/participants", {})["token"] for _ in range(posters)
     ]

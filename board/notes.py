@@ -14,14 +14,19 @@ from .db import Store
 from .errors import ApiError, forbidden, not_found
 from .models import Board, Comment, Like, Note, Section, utcnow
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
-from .views import comment_view, note_with_comments
+from .views import comment_view, note_view, note_with_comments
 
 AUTHOR_FIELDS = {"body", "sdgs", "link", "color"}
 CONTENT_FIELDS = ("body", "sdgs", "link", "section_id", "color")
 
 
-def note_changed(session: Session, note: Note, was_visible: bool) -> None:
-    """Append the event for a note's new state; viewers get a removal when it leaves `visible`."""
+def note_changed(
+    session: Session, note: Note, was_visible: bool, new: bool = False
+) -> dict[str, Any]:
+    """Append the event for a note's new state and return the note's view (`{id}` once deleted).
+
+    Viewers get a removal when the note leaves `visible`. A `new` note has no comments to read.
+    """
     assert note.id is not None
     ref = {"id": note.id}
     if note.deleted_at is not None:
@@ -33,13 +38,14 @@ def note_changed(session: Session, note: Note, was_visible: bool) -> None:
             ref,
             events.Public("note.remove", ref) if was_visible else None,
         )
-        return
-    view = note_with_comments(session, note)
+        return ref
+    view = note_view(note, []) if new else note_with_comments(session, note)
     if note.status == "visible":
         public: events.Public | None = events.Public("note.upsert", view)
     else:
         public = events.Public("note.remove", ref) if was_visible else None
     events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
+    return view
 
 
 def post_note(
@@ -51,9 +57,6 @@ def post_note(
             board = load_board(session, slug, lock=True)
             actor = creds.actor(session, board)
             require_writer(actor, board)
-            existing = _by_client_id(session, board, spec.client_id)
-            if existing is not None:
-                return _retried(session, existing, spec, actor), False
             _check_content(session, board, spec.sdgs, spec.section_id)
             assert board.id is not None
             pre_moderated = board.moderation == "pre" and not actor.is_moderator
@@ -70,11 +73,10 @@ def post_note(
                 status="pending" if pre_moderated else "visible",
             )
             session.add(note)
-            session.flush()
-            note_changed(session, note, was_visible=False)
-            return note_with_comments(session, note), True
+            session.flush()  # a client_id already used on this board fails here, before any event
+            return note_changed(session, note, was_visible=False, new=True), True
     except sa.exc.IntegrityError:
-        # Two copies of one post raced past the lookup (PostgreSQL); the loser answers as a retry.
+        # The client_id exists: a retry of the same post (200, same note) or a conflict (409).
         with store.read() as session:
             board = load_board(session, slug)
             existing = _by_client_id(session, board, spec.client_id)
@@ -156,8 +158,7 @@ def update_note(
         note.updated_at = utcnow()
         session.add(note)
         session.flush()
-        note_changed(session, note, was_visible)
-        return note_with_comments(session, note)
+        return note_changed(session, note, was_visible)
 
 
 def _check_version(note: Note, if_match: str | None) -> None:

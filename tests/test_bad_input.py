@@ -191,7 +191,7 @@ class Case:
 
 
 def encode(payload: dict[str, Any], board: Board) -> bytes:
-    """JSON with \\uXXXX escapes, so NUL and lone surrogates travel as raw JSON text."""
+    """JSON with \\u escapes, so NUL and lone surrogates travel as raw JSON text."""
     resolved = {
         k: board.foreign_section if v is FOREIGN_SECTION else v
         for k, v in payload.items()

@@ -137,10 +137,12 @@ class Channel:
             self.seq = seq
             self._drain()
 
-    def receive(self, event: Committed) -> None:
-        if self.seq is not None and event.seq <= self.seq:
-            return  # already delivered: our own event echoed back, or a catch-up overlap
-        self.pending[event.seq] = event
+    def receive(self, events: list[Committed]) -> None:
+        """Deliver events in seq order, all that are ready in one go (one frame per client)."""
+        for event in events:
+            # Skip what was delivered already: our own event echoed back, a catch-up overlap.
+            if self.seq is None or event.seq > self.seq:
+                self.pending[event.seq] = event
         self._drain()
 
     def _drain(self) -> None:
@@ -175,8 +177,7 @@ class Channel:
             while self.seq is not None:
                 self.recheck = False
                 missed = await self.hub.read_after(self.board_id, self.seq)
-                for event in missed:
-                    self.receive(event)
+                self.receive(missed)
                 if len(missed) == PAGE_SIZE or self.recheck:
                     continue
                 if not self.pending:
@@ -257,10 +258,12 @@ class Hub:
 
     def publish(self, events: list[Committed]) -> None:
         """Hand committed events to the channels that have clients; others need nothing."""
+        by_board: dict[int, list[Committed]] = {}
         for event in events:
-            channel = self.channels.get(event.board_id)
-            if channel is not None:
-                channel.receive(event)
+            if event.board_id in self.channels:
+                by_board.setdefault(event.board_id, []).append(event)
+        for board_id, batch in by_board.items():
+            self.channels[board_id].receive(batch)
 
     def resync(self) -> None:
         """Check every channel against the database (after Redis was away, or periodically)."""

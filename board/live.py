@@ -90,10 +90,10 @@ async def board_socket(websocket: WebSocket) -> None:
         if client.sending is not None:
             client.sending.cancel()
     try:
-        if client.stopped.is_set():
+        if client.stopped:
             await close(websocket, client.close_code, client.close_reason)
     finally:
-        client.done.set()
+        client.done.set_result(None)
 
 
 def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
@@ -113,21 +113,25 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
 
 
 async def until_closed(websocket: WebSocket, client: Client) -> None:
-    """Read (and ignore) client messages until it leaves or the server stops it."""
-    receiving = asyncio.ensure_future(_drain_incoming(websocket))
-    stopped = asyncio.ensure_future(client.stopped.wait())
+    """Read (and ignore) client messages until it leaves or the server stops it.
+
+    `Client.stop()` cancels this wait. That costs nothing per socket, where waiting on both
+    (two tasks and `asyncio.wait`) cost kilobytes each, times ten thousand sockets.
+    """
+    task = asyncio.current_task()
+    assert task is not None
+    client.waiting = task
     try:
-        await asyncio.wait({receiving, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        while not client.stopped:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+    except asyncio.CancelledError:
+        # Ours from stop(), unless someone else (the server going down) cancelled too.
+        if not client.stopped or task.uncancel() > 0:
+            raise
     finally:
-        receiving.cancel()
-        stopped.cancel()
-
-
-async def _drain_incoming(websocket: WebSocket) -> None:
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+        client.waiting = None
 
 
 async def close(websocket: WebSocket, code: int, why: str) -> None:

@@ -27,6 +27,15 @@ class Actor:
         return self.role == "moderator"
 
     @property
+    def who(self) -> str | None:
+        """Whose access this is, as ban and revoke events name it; None for viewers and admin."""
+        if self.participant is not None:
+            return f"participant:{self.participant.id}"
+        if self.moderator is not None:
+            return f"moderator:{self.moderator.id}"
+        return None
+
+    @property
     def display_name(self) -> str:
         if self.participant is not None:
             return self.participant.name

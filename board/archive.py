@@ -40,6 +40,8 @@ VERSION: Final = 1
 # Text is checked, never changed (no trimming): an import must give back exactly what was saved.
 Text = Annotated[str, Storable]
 Timestamp = AwareDatetime
+# Counts fit the database's 32-bit integers, so a valid file cannot fail halfway through import.
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class Record(BaseModel):
@@ -71,8 +73,8 @@ class NoteRecord(Record):
     status: Status
     pinned: bool
     position: Annotated[float, Field(allow_inf_nan=False)]
-    likes: Annotated[int, Field(ge=0)]
-    version: Annotated[int, Field(ge=1)]
+    likes: Count
+    version: Annotated[Count, Field(ge=1)]
     created_at: Timestamp
     updated_at: Timestamp
     deleted_at: Timestamp | None
@@ -89,7 +91,7 @@ class NoteRecord(Record):
 class SectionRecord(Record):
     id: Id
     title: Annotated[Text, Field(min_length=1, max_length=80)]
-    position: Annotated[int, Field(ge=0)]
+    position: Count
 
 
 class ParticipantRecord(Record):
@@ -110,7 +112,7 @@ class BoardRecord(Record):
     timezone: TimeZone
     created_at: Timestamp
     updated_at: Timestamp
-    seq: Annotated[int, Field(ge=0, description="The board's last event number")]
+    seq: Annotated[Count, Field(description="The board's last event number")]
 
 
 class Archive(Record):

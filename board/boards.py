@@ -46,6 +46,7 @@ def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str,
             locale=spec.locale,
             moderation=spec.moderation,
             require_sdg=spec.require_sdg,
+            timezone=spec.timezone,
         )
         session.add(board)
         session.flush()

@@ -35,6 +35,10 @@ class Board(SQLModel, table=True):
     moderation: str = Field(default="post", max_length=4)
     locked: bool = False
     require_sdg: bool = False
+    # IANA zone that exports show times in; the server default fills boards made before it existed.
+    timezone: str = Field(
+        default="Europe/Oslo", max_length=64, sa_column_kwargs={"server_default": "Europe/Oslo"}
+    )
     # The last event sequence number handed out; see events.append() for why it lives here.
     seq: int = 0
     created_at: datetime = _timestamp()

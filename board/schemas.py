@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -49,6 +51,18 @@ def _http_url(value: str | None) -> str | None:
     return value
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    # Only names from the IANA database: ZoneInfo() alone would also open paths like "../x".
+    if value not in _zones():
+        raise ValueError("timezone must be an IANA time zone name such as Europe/Oslo")
+    return value
+
+
 Storable = AfterValidator(_storable)
 NoteBody = Annotated[str, _trimmed(1, NOTE_MAX), Storable]
 CommentBody = Annotated[str, _trimmed(1, COMMENT_MAX), Storable]
@@ -64,6 +78,8 @@ Goals = Annotated[
 # Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+DEFAULT_TIME_ZONE = "Europe/Oslo"
 
 
 class Input(BaseModel):
@@ -80,6 +96,7 @@ class BoardCreate(Input):
     locale: Locale = "nb"
     moderation: Moderation = "post"
     require_sdg: bool = False
+    timezone: TimeZone = DEFAULT_TIME_ZONE
     sections: Annotated[list[SectionTitle], Field(max_length=20)] = []
 
 
@@ -89,6 +106,7 @@ class BoardUpdate(Input):
     moderation: Moderation | None = None
     locked: bool | None = None
     require_sdg: bool | None = None
+    timezone: TimeZone | None = None
 
 
 class SectionCreate(Input):
@@ -155,6 +173,7 @@ class BoardPublic(BaseModel):
     moderation: Moderation
     locked: bool
     require_sdg: bool
+    timezone: str = Field(description="IANA time zone the Markdown export writes times in")
     sections: list[SectionPublic]
     created_at: datetime
 

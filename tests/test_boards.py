@@ -96,6 +96,18 @@ def test_moderator_changes_settings_and_participants_cannot(api: Api) -> None:
     assert api.snapshot(slug)["board"]["locked"] is True
 
 
+def test_time_zone_defaults_to_oslo_and_a_moderator_changes_it(api: Api) -> None:
+    """A new board shows timezone Europe/Oslo; PATCH timezone changes it in the snapshot."""
+    slug, key = api.create_board()
+    assert api.snapshot(slug)["board"]["timezone"] == "Europe/Oslo"
+    response = api.client.patch(
+        f"/api/boards/{slug}", json={"timezone": "America/New_York"}, headers=auth(key)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["timezone"] == "America/New_York"
+    assert api.snapshot(slug)["board"]["timezone"] == "America/New_York"
+
+
 def test_a_moderator_key_only_works_on_its_own_board(api: Api) -> None:
     """The key of one board is an invalid token (401) on another."""
     _, key = api.create_board()

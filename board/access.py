@@ -96,6 +96,8 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
     params = {"board_id": board.id, "digest": digest}
     participant = session.exec(_PARTICIPANT, params=params).first()
     if participant is not None and tokens.matches(digest, participant.token_hash):
+        if participant.banned_at is not None:
+            raise ApiError(403, "banned", "the moderators have banned you from this board")
         return Actor("participant", participant=participant)
     key = session.exec(_MODERATOR_KEY, params=params).first()
     if key is not None and tokens.matches(digest, key.key_hash):
@@ -106,6 +108,13 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
 def require_moderator(actor: Actor) -> None:
     if not actor.is_moderator:
         raise forbidden("only a moderator of this board may do this")
+
+
+def require_owner(actor: Actor) -> None:
+    """The board's owner key (the one made with it) or the admin token."""
+    require_moderator(actor)
+    if not (actor.is_admin or (actor.moderator is not None and actor.moderator.owner)):
+        raise ApiError(403, "owner_only", "only the board's owner key may manage moderator keys")
 
 
 def require_participant(actor: Actor) -> Participant:

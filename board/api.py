@@ -17,7 +17,16 @@ from starlette.responses import JSONResponse, Response
 from . import boards, notes, participants
 from .errors import ApiError
 from .export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
-from .http import call, context, credentials, parse, query_choice, query_int
+from .http import (
+    call,
+    context,
+    credentials,
+    limit_address,
+    limit_token,
+    parse,
+    query_choice,
+    query_int,
+)
 from .schemas import (
     BoardCreate,
     BoardCreated,
@@ -47,11 +56,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class Query:
-    """An optional query parameter that takes one of `values`; the first is the default."""
+    """An optional query parameter that takes one of `values` (the first is the default), or
+    whatever `schema` describes."""
 
     name: str
     values: tuple[str, ...]
     description: str
+    schema: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class Operation:
     status: int
     query: tuple[Query, ...] = ()
     media_type: str = "application/json"
+    # Rate limited (limits.py): the operation may answer 429 with Retry-After.
+    limited: bool = False
 
 
 OPERATIONS: list[Operation] = []
@@ -85,11 +98,22 @@ def operation(
     status: int = 200,
     query: tuple[Query, ...] = (),
     media_type: str = "application/json",
+    limited: bool = False,
 ) -> Callable[[Endpoint], Endpoint]:
     def register(endpoint: Endpoint) -> Endpoint:
         OPERATIONS.append(
             Operation(
-                method, path, endpoint, summary, who, body, response, status, query, media_type
+                method,
+                path,
+                endpoint,
+                summary,
+                who,
+                body,
+                response,
+                status,
+                query,
+                media_type,
+                limited,
             )
         )
         return endpoint
@@ -208,9 +232,11 @@ async def delete_section(request: Request) -> Response:
     body=ParticipantCreate,
     response=ParticipantCreated,
     status=201,
+    limited=True,
 )
 async def join(request: Request) -> Response:
     spec = await parse(request, ParticipantCreate)
+    await limit_address(request, "joins")
     joined = await call(request, participants.join, request.path_params["slug"], spec)
     return JSONResponse(joined, status_code=201)
 
@@ -236,9 +262,11 @@ async def erase_participant(request: Request) -> Response:
     body=NoteCreate,
     response=NotePublic,
     status=201,
+    limited=True,
 )
 async def post_note(request: Request) -> Response:
     spec = await parse(request, NoteCreate)
+    await limit_token(request, "notes")
     note, created = await call(
         request, notes.post_note, request.path_params["slug"], spec, credentials(request)
     )
@@ -275,8 +303,16 @@ async def delete_note(request: Request) -> Response:
     return no_content()
 
 
-@operation("PUT", NOTE + "/like", "Like a note (idempotent)", "participant", response=LikeState)
+@operation(
+    "PUT",
+    NOTE + "/like",
+    "Like a note (idempotent)",
+    "participant",
+    response=LikeState,
+    limited=True,
+)
 async def like(request: Request) -> Response:
+    await limit_token(request, "likes")
     p = request.path_params
     return JSONResponse(
         await call(request, notes.set_like, p["slug"], p["note_id"], True, credentials(request))
@@ -284,9 +320,15 @@ async def like(request: Request) -> Response:
 
 
 @operation(
-    "DELETE", NOTE + "/like", "Take a like back (idempotent)", "participant", response=LikeState
+    "DELETE",
+    NOTE + "/like",
+    "Take a like back (idempotent)",
+    "participant",
+    response=LikeState,
+    limited=True,
 )
 async def unlike(request: Request) -> Response:
+    await limit_token(request, "likes")
     p = request.path_params
     return JSONResponse(
         await call(request, notes.set_like, p["slug"], p["note_id"], False, credentials(request))
@@ -301,9 +343,11 @@ async def unlike(request: Request) -> Response:
     body=CommentCreate,
     response=CommentPublic,
     status=201,
+    limited=True,
 )
 async def comment(request: Request) -> Response:
     spec = await parse(request, CommentCreate)
+    await limit_token(request, "comments")
     p = request.path_params
     made = await call(
         request, notes.add_comment, p["slug"], p["note_id"], spec, credentials(request)
@@ -375,3 +419,8 @@ async def export_markdown(request: Request) -> Response:
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="{slug}.md"'},
     )
+
+
+# The moderation routes (moderator keys, bans, audit) live in their own module; importing it
+# here, after `operation` exists, registers them with the rest.
+from . import moderation_api  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,12 +21,15 @@ from .api import OPERATIONS
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
+from .headers import PAGE_POLICY, SecurityHeaders
 from .http import Context, IdConvertor, SlugConvertor
 from .hub import Hub
+from .limits import Limits
 from .live import ExposeAbort, board_socket
 from .openapi import document
 from .relay import RedisRelay
 from .resources import bundled
+from .retention import PURGE_INTERVAL, purge_expired
 from .settings import Settings
 from .writer import GroupCommit
 
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     hub = Hub(
         read_after=lambda board_id, after: run_in_threadpool(read_events, store, board_id, after)
     )
+    limits = Limits(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         relay = RedisRelay(settings.redis_url, hub) if settings.redis_url else None
         if relay is not None:
             await relay.start()
+        shared_limits = limits.use_redis(settings.redis_url) if settings.redis_url else None
 
         def after_commit(events: list[Committed]) -> None:
             # Called in the writer's thread right after commit; the hub lives on the loop.
@@ -63,15 +69,23 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         store.after_commit = after_commit
         if writer is not None:
             writer.start()
+        stop_purging = asyncio.Event()
+        purging = asyncio.create_task(purge_daily(store, stop_purging), name="purge")
         try:
             yield
         finally:
+            # Not cancelled: a purge under way finishes first, so it never holds a connection
+            # of the pool that `dispose()` below closes.
+            stop_purging.set()
+            await purging
             if writer is not None:
                 await writer.stop()
             store.after_commit = None
             await hub.close_all()
             if relay is not None:
                 await relay.stop()
+            if shared_limits is not None:
+                await shared_limits.close()
             store.dispose()
 
     async def openapi(_request: Request) -> Response:
@@ -89,7 +103,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return JSONResponse({"status": "ready"})
 
     async def index(_request: Request) -> Response:
-        return FileResponse(bundled("static") / "index.html")
+        return FileResponse(
+            bundled("static") / "index.html", headers={"Content-Security-Policy": PAGE_POLICY}
+        )
 
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
         WebSocketRoute("/ws/boards/{slug:slug}", board_socket),
@@ -100,7 +116,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(ExposeAbort)],
+        middleware=[
+            Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+            Middleware(ExposeAbort),
+        ],
         lifespan=lifespan,
         exception_handlers={
             ApiError: handle_api_error,
@@ -108,9 +127,32 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             Exception: _server_error,
         },
     )
-    app.state.context = Context(settings=settings, store=store, writer=writer)
+    app.state.context = Context(settings=settings, store=store, limits=limits, writer=writer)
     app.state.hub = hub
     return app
+
+
+async def purge_daily(store: Store, stop: asyncio.Event) -> None:
+    """Purge boards past their retention now and then once a day (retention.py), off the loop,
+    until `stop` is set.
+
+    Every process does it; a purge that finds nothing to do changes nothing, so they may overlap.
+    """
+    while not stop.is_set():
+        try:
+            for purged in await run_in_threadpool(purge_expired, store):
+                log.info(
+                    "purged board %s past its retention: %d participants, %d deleted texts, "
+                    "%d author names",
+                    purged.slug,
+                    purged.participants,
+                    purged.texts,
+                    purged.anonymised,
+                )
+        except Exception:  # a failed run must not end the task; the next one tries again
+            log.exception("purging boards past their retention failed; retrying tomorrow")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PURGE_INTERVAL)
 
 
 def read_events(store: Store, board_id: int, after: int) -> list[Committed]:

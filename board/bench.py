@@ -124,6 +124,7 @@ class Viewer(asyncio.Protocol):
                 self.transport.write(masked_pong(payload))
             elif opcode == 0x8:
                 self.closed_with = struct.unpack_from("!H", payload)[0] if size >= 2 else 1005
+                self.seated.set()  # a refused viewer: let the seating phase see it
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.closed_with is None:
@@ -167,6 +168,13 @@ class Report:
         return out
 
 
+# The server under test must let one address open thousands of sockets and one token post fast.
+LIMITS_OFF = (
+    "run the server under test with BOARD_NOTES_PER_MINUTE=0 BOARD_SOCKETS_PER_IP=0 "
+    "BOARD_SOCKETS_PER_MINUTE_PER_IP=0 (README: Performance)"
+)
+
+
 class Http:
     """A keep-alive HTTP/1.1 connection for the setup calls and the posters (one per thread)."""
 
@@ -185,6 +193,10 @@ class Http:
         )
         response = self.connection.getresponse()
         data = response.read()
+        if response.status == 429:
+            raise RuntimeError(
+                f"{method} {path}: 429, the server's rate limits refused it; {LIMITS_OFF}"
+            )
         if response.status >= 300:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:200]!r}")
         return json.loads(data) if data else None
@@ -263,6 +275,11 @@ async def run_fanout(
             )
             protocols.append(protocol)
             await asyncio.wait_for(seated.wait(), timeout)
+            if protocol.closed_with is not None:
+                raise RuntimeError(
+                    f"the server closed a viewer's connection ({protocol.closed_with}); "
+                    f"with 1008 its connection limits refused it: {LIMITS_OFF}"
+                )
 
     start = time.perf_counter()
     cpu_start = cpu_seconds(server_pid) if server_pid else 0.0

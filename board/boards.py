@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from . import events, tokens
+from . import audit, events, tokens
 from .access import Credentials, load_board, require_moderator
 from .db import Store
 from .errors import ApiError, not_found
@@ -18,9 +18,11 @@ from .notes import note_changed
 from .schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from .sdg import GOAL_NUMBERS
 from .slug import generate_slug
-from .views import board_view, comments_by_note, note_view, sections_of
+from .views import board_view, comments_by_note, for_role, note_view, sections_of
 
 OWNER_KEY_NAME = "Moderator"
+# Board settings that may be set back to null (no retention: keep the board as it is).
+NULLABLE = {"retention_days"}
 
 
 def create_board(store: Store, spec: BoardCreate) -> tuple[dict[str, Any], str]:
@@ -57,7 +59,12 @@ def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str,
         ]
         session.add_all(sections)
         session.add(
-            ModeratorKey(board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key))
+            ModeratorKey(
+                board_id=board.id,
+                name=OWNER_KEY_NAME,
+                key_hash=tokens.hash_token(key),
+                owner=True,
+            )
         )
         session.flush()
         view = _announce(session, board, sections)
@@ -69,11 +76,10 @@ def new_owner_key(store: Store, slug: str) -> str:
     key = tokens.new_token()
     with store.write() as session:
         board = load_board(session, slug, lock=True)
-        # The owner key is the one made with the board: the first.
         owner = session.exec(
-            select(ModeratorKey)
-            .where(ModeratorKey.board_id == board.id)
-            .order_by(col(ModeratorKey.id))
+            select(ModeratorKey).where(
+                ModeratorKey.board_id == board.id, col(ModeratorKey.owner).is_(True)
+            )
         ).first()
         assert owner is not None
         owner.key_hash = tokens.hash_token(key)
@@ -93,9 +99,10 @@ def snapshot(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
             statement.order_by(col(Note.pinned).desc(), col(Note.position), col(Note.id).desc())
         ).all()
         comments = comments_by_note(session, [n.id for n in notes if n.id is not None])
+        moderator = actor.is_moderator
         return {
-            "board": board_view(board, sections_of(session, board.id)),  # type: ignore[arg-type]
-            "notes": [note_view(n, comments[n.id]) for n in notes if n.id is not None],
+            "board": board_view(board, sections_of(session, board.id), moderator),  # type: ignore[arg-type]
+            "notes": [note_view(n, comments[n.id], moderator) for n in notes if n.id is not None],
             "seq": board.seq,
         }
 
@@ -117,22 +124,29 @@ def update_board(
 ) -> dict[str, Any]:
     with store.write() as session:
         board = load_board(session, slug, lock=True)
-        require_moderator(creds.actor(session, board))
-        if not _apply(board, change):
-            return board_view(board, sections_of(session, board.id))  # type: ignore[arg-type]
+        actor = creds.actor(session, board)
+        require_moderator(actor)
+        before, after = _apply(board, change)
+        if not after:
+            return board_view(board, sections_of(session, board.id), True)  # type: ignore[arg-type]
+        audit.record(session, board, actor, "settings", before=before, after=after)
         return _board_changed(session, board)
 
 
-def _apply(row: Board | Section, change: BoardUpdate | SectionUpdate) -> bool:
-    """Copy the fields the request sent onto the row; returns whether anything changed."""
-    changed = False
-    for field in change.model_fields_set:
+def _apply(
+    row: Board | Section, change: BoardUpdate | SectionUpdate
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Copy the fields the request sent onto the row; returns what changed, before and after."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for field in sorted(change.model_fields_set):
         value = getattr(change, field)
-        if value is None:
+        if value is None and field not in NULLABLE:
             raise ApiError(422, "invalid", f"{field} cannot be null")
-        changed |= getattr(row, field) != value
-        setattr(row, field, value)
-    return changed
+        if getattr(row, field) != value:
+            before[field], after[field] = getattr(row, field), value
+            setattr(row, field, value)
+    return before, after
 
 
 def _board_changed(session: Session, board: Board) -> dict[str, Any]:
@@ -144,16 +158,17 @@ def _board_changed(session: Session, board: Board) -> dict[str, Any]:
 
 
 def _announce(session: Session, board: Board, sections: list[Section]) -> dict[str, Any]:
-    """Log the board's new state as a `board.upsert` everyone sees; returns the view."""
+    """Log the board's new state as a `board.upsert` everyone sees; returns the moderators'
+    view (everyone else's leaves the word filter out)."""
     assert board.id is not None
-    view = board_view(board, sections)
+    view = board_view(board, sections, moderator=True)
     events.append(
         session,
         board.id,
         "board.upsert",
         f"board:{board.id}",
         view,
-        events.Public("board.upsert", view),
+        events.Public("board.upsert", for_role(view, False)),
     )
     return view
 
@@ -161,7 +176,8 @@ def _announce(session: Session, board: Board, sections: list[Section]) -> dict[s
 def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials) -> dict[str, Any]:
     with store.write() as session:
         board = load_board(session, slug, lock=True)
-        require_moderator(creds.actor(session, board))
+        actor = creds.actor(session, board)
+        require_moderator(actor)
         assert board.id is not None
         last = session.exec(
             select(func.max(Section.position)).where(Section.board_id == board.id)
@@ -170,7 +186,9 @@ def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials
         session.add(section)
         session.flush()
         _board_changed(session, board)
-        return {"id": section.id, "title": section.title, "position": section.position}
+        view = _section_view(section)
+        audit.record(session, board, actor, "section.add", after=view)
+        return view
 
 
 def update_section(
@@ -178,20 +196,36 @@ def update_section(
 ) -> dict[str, Any]:
     with store.write() as session:
         board = load_board(session, slug, lock=True)
-        require_moderator(creds.actor(session, board))
+        actor = creds.actor(session, board)
+        require_moderator(actor)
         section = _section(session, board, section_id)
-        if _apply(section, change):
+        before, after = _apply(section, change)
+        if after:
             session.add(section)
             _board_changed(session, board)
-        return {"id": section.id, "title": section.title, "position": section.position}
+            audit.record(
+                session,
+                board,
+                actor,
+                "section.edit",
+                before={"id": section.id, **before},
+                after={"id": section.id, **after},
+            )
+        return _section_view(section)
+
+
+def _section_view(section: Section) -> dict[str, Any]:
+    return {"id": section.id, "title": section.title, "position": section.position}
 
 
 def delete_section(store: Store, slug: str, section_id: int, creds: Credentials) -> None:
     """Remove a column; its notes stay on the board without a section."""
     with store.write() as session:
         board = load_board(session, slug, lock=True)
-        require_moderator(creds.actor(session, board))
+        actor = creds.actor(session, board)
+        require_moderator(actor)
         section = _section(session, board, section_id)
+        audit.record(session, board, actor, "section.delete", before=_section_view(section))
         moved = session.exec(
             select(Note).where(Note.section_id == section_id, col(Note.deleted_at).is_(None))
         ).all()

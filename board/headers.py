@@ -7,14 +7,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Responses that are not pages (JSON, Markdown) load nothing and run nothing.
 NOT_A_PAGE = "default-src 'none'"
+# A page of ours: its own files only, no inline script or style, no plug-ins.
+PAGE_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
 
 
 class SecurityHeaders:
     """`nosniff`, a same-origin `Referrer-Policy`, and `frame-ancestors` from the settings.
 
-    A page sets its own Content-Security-Policy; this adds `frame-ancestors` to it (the
-    organiser's sites that may embed the board, `'none'` by default). Anything else gets a
-    policy that allows nothing.
+    A page sets its own Content-Security-Policy; this replaces any `frame-ancestors` in it by the
+    configured one (the organiser's sites that may embed the board, `'none'` by default: a
+    second directive would be ignored by browsers). Anything else gets a policy that allows
+    nothing.
     """
 
     def __init__(self, app: ASGIApp, frame_ancestors: str = "'none'") -> None:
@@ -31,8 +42,18 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
-                policy = headers.get("content-security-policy", NOT_A_PAGE)
-                headers["Content-Security-Policy"] = f"{policy}; {self.frame_ancestors}"
+                headers["Content-Security-Policy"] = self.policy(
+                    headers.get("content-security-policy")
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def policy(self, page: str | None) -> str:
+        """The response's policy with the configured `frame-ancestors` as its only one."""
+        directives = [
+            d.strip()
+            for d in (page or NOT_A_PAGE).split(";")
+            if d.strip() and d.split()[0].lower() != "frame-ancestors"
+        ]
+        return "; ".join([*directives, self.frame_ancestors])

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from .access import Credentials
 from .db import Store
 from .errors import ApiError
+from .limits import Limits
 from .settings import Settings
 from .writer import GroupCommit
 
@@ -31,6 +32,7 @@ class Context:
 
     settings: Settings
     store: Store
+    limits: Limits
     writer: GroupCommit | None = None
 
 
@@ -46,6 +48,16 @@ async def call(request: Request, func: Callable[..., R], *args: Any) -> R:
     if request.method != "GET" and ctx.writer is not None and ctx.writer.running:
         return await ctx.writer.run(func, ctx.store, *args)
     return await run_in_threadpool(func, ctx.store, *args)
+
+
+async def limit_token(request: Request, what: str) -> None:
+    """Take one `what` from the bearer token's bucket, before any database work; 429 when empty."""
+    await context(request).limits.per_token(what, credentials(request).token)
+
+
+async def limit_address(request: Request, what: str) -> None:
+    """Take one `what` from the client address's bucket; 429 when empty."""
+    await context(request).limits.per_address(what, request)
 
 
 def credentials(request: Request) -> Credentials:
@@ -105,12 +117,16 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def query_int(request: Request, name: str, default: int) -> int:
+def query_int(
+    request: Request, name: str, default: int, low: int = 0, high: int | None = None
+) -> int:
+    """The query parameter `name` as a whole number from `low` to `high`; 400 otherwise."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not _DIGITS.fullmatch(raw):
-        raise ApiError(400, "bad_query", f"{name} must be a non-negative integer")
+    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
+        wanted = "a non-negative integer" if high is None else f"an integer from {low} to {high}"
+        raise ApiError(400, "bad_query", f"{name} must be {wanted}")
     return int(raw)
 
 

@@ -9,15 +9,20 @@ keyed by their token's hash.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
+from . import tokens
 from .errors import ApiError
+from .settings import Network, Settings
+
+log = logging.getLogger("board.limits")
 
 # Buckets kept in memory; the least recently used go first (a full bucket loses nothing).
 MEMORY_BUCKETS = 100_000
@@ -78,14 +83,36 @@ return tostring(wait)
 
 
 class RedisLimiter:
+    """Buckets shared by every process. While Redis cannot be reached each process counts in its
+    own memory instead: a Redis outage must not stop people from posting."""
+
     def __init__(self, redis: Any) -> None:
+        self.redis = redis
         self.script = redis.register_script(_TAKE)
+        self.fallback = MemoryLimiter()
+        self.failing = False
 
     async def take(self, key: str, rate: Rate) -> float:
-        wait = await self.script(
-            keys=[f"board:limit:{key}"], args=[rate.burst, rate.per_minute / 60]
-        )
+        try:
+            wait = await self.script(
+                keys=[f"board:limit:{key}"], args=[rate.burst, rate.per_minute / 60]
+            )
+        except Exception as exc:  # any Redis failure: limit in this process meanwhile
+            if not self.failing:
+                log.warning(
+                    "rate limits: cannot reach Redis (%s); counting in this process until it "
+                    "is back",
+                    exc,
+                )
+                self.failing = True
+            return await self.fallback.take(key, rate)
+        if self.failing:
+            log.info("rate limits: Redis is back; the shared counters apply again")
+            self.failing = False
         return float(wait)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
 
 async def enforce(limiter: Limiter, key: str, rate: Rate, what: str) -> None:
@@ -101,9 +128,82 @@ async def enforce(limiter: Limiter, key: str, rate: Rate, what: str) -> None:
         )
 
 
-def client_ip(
-    connection: HTTPConnection, trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> str:
+# What each limit counts, for the 429 message.
+WHAT = {
+    "notes": "notes",
+    "comments": "comments",
+    "likes": "likes",
+    "joins": "joins from your address",
+    "sockets": "connections from your address",
+}
+
+
+class Limits:
+    """The configured limits, the limiter they draw on, and the open WebSockets per address.
+
+    The limiter is in memory until `use_redis()` (called from the app's lifespan) swaps in the
+    shared one. The count of open sockets is this process's own: a socket lives in one process.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        s = settings
+        self.rates: dict[str, Rate | None] = {
+            "notes": _rate(s.notes_per_minute, s.notes_burst),
+            "comments": _rate(s.comments_per_minute, s.comments_burst),
+            "likes": _rate(s.likes_per_minute, s.likes_burst),
+            "joins": _rate(s.joins_per_minute_per_ip, s.joins_burst_per_ip),
+            "sockets": _rate(s.sockets_per_minute_per_ip, s.sockets_burst_per_ip),
+        }
+        self.sockets_per_ip = s.sockets_per_ip
+        self.trusted = s.trusted_proxies
+        self.admin_token = s.admin_token
+        self.limiter: Limiter = MemoryLimiter()
+        self.open_sockets: Counter[str] = Counter()
+
+    def use_redis(self, url: str) -> RedisLimiter:
+        import redis.asyncio as redis  # the optional dependency, needed only with Redis
+
+        # A short timeout: every limited request waits for this answer.
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        limiter = RedisLimiter(client)
+        self.limiter = limiter
+        return limiter
+
+    async def per_token(self, what: str, token: str | None) -> None:
+        """Take from the token's bucket for `what`, or raise 429. The admin token is not limited;
+        no token is left to the service (401); the bucket is named by the token's hash."""
+        if token is None or tokens.matches(token, self.admin_token):
+            return
+        await self._take(what, tokens.hash_token(token))
+
+    async def per_address(self, what: str, connection: HTTPConnection) -> None:
+        """Take from the client address's bucket for `what`, or raise 429."""
+        await self._take(what, client_ip(connection, self.trusted))
+
+    async def _take(self, what: str, key: str) -> None:
+        rate = self.rates[what]
+        if rate is not None:
+            await enforce(self.limiter, f"{what}:{key}", rate, WHAT[what])
+
+    def socket_opened(self, address: str) -> bool:
+        """Count a new socket from `address`; False (and not counted) when it has too many."""
+        if self.sockets_per_ip and self.open_sockets[address] >= self.sockets_per_ip:
+            return False
+        self.open_sockets[address] += 1
+        return True
+
+    def socket_closed(self, address: str) -> None:
+        self.open_sockets[address] -= 1
+        if self.open_sockets[address] <= 0:
+            del self.open_sockets[address]
+
+
+def _rate(per_minute: int, burst: int) -> Rate | None:
+    """The bucket for a setting pair; 0 in either turns the limit off."""
+    return Rate(per_minute, burst) if per_minute > 0 and burst > 0 else None
+
+
+def client_ip(connection: HTTPConnection, trusted: list[Network]) -> str:
     """The client's address: the socket's peer, or, when that peer is a trusted proxy, the
     nearest address in X-Forwarded-For that is not itself a trusted proxy."""
     peer = connection.client.host if connection.client else ""
@@ -117,7 +217,7 @@ def client_ip(
     return hops[0] if hops else peer
 
 
-def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+def _within(address: str, networks: list[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -23,7 +23,9 @@ from . import events
 from .access import Credentials, load_board
 from .db import Store
 from .errors import ApiError
-from .hub import CLOSE_POLICY, Client, encode
+from .hub import CLOSE_POLICY, Channel, Client, encode
+from .limits import client_ip
+from .models import ModeratorKey, Participant
 
 log = logging.getLogger("board.live")
 
@@ -35,11 +37,29 @@ SEND_KEY = "board.send"
 
 async def board_socket(websocket: WebSocket) -> None:
     ctx = websocket.app.state.context
-    settings, hub = ctx.settings, websocket.app.state.hub
+    settings, limits = ctx.settings, ctx.limits
     await websocket.accept()
     if not origin_allowed(websocket, settings.allowed_origins):
         await websocket.close(CLOSE_POLICY, "origin not allowed")
         return
+    address = client_ip(websocket, limits.trusted)
+    try:
+        await limits.per_address("sockets", websocket)
+    except ApiError as exc:
+        await websocket.close(CLOSE_POLICY, exc.message)
+        return
+    if not limits.socket_opened(address):
+        await websocket.close(CLOSE_POLICY, "too many connections from your address")
+        return
+    try:
+        await serve_socket(websocket)
+    finally:
+        limits.socket_closed(address)
+
+
+async def serve_socket(websocket: WebSocket) -> None:
+    ctx = websocket.app.state.context
+    settings, hub = ctx.settings, websocket.app.state.hub
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), settings.ws_hello_timeout)
         since, token = parse_hello(raw)
@@ -62,29 +82,8 @@ async def board_socket(websocket: WebSocket) -> None:
     client = Client(text_sender(websocket), moderator, settings.ws_queue_limit, who)
     channel = hub.join(board_id, client)
     try:
-        # Joined before reading, so no event can fall between the replay and the live stream.
-        # Replays up to half the queue limit leave room for live events; further behind, a
-        # client does better to reload the snapshot (reset).
-        if since is None and channel.seq is not None:
-            # Nothing to replay, and the channel delivers every event after its seq to us.
-            seq, replay = channel.seq, list[dict[str, Any]]()
-        else:
-            seq, replay = await run_in_threadpool(
-                read_replay, ctx.store, board_id, since, moderator, settings.ws_queue_limit // 2
-            )
-            channel.start_at(seq)
-        # Live events that arrived meanwhile wait behind the welcome and the replay; those the
-        # replay already covers are dropped, as are later copies (the floor).
-        client.floor = seq
-        live = [(s, text) for s, text in client.queue if s is None or s > seq]
-        client.queue.clear()
-        client.push(None, encode({"type": "welcome", "seq": seq, "role": role}))
-        for message in replay:
-            client.push(None, encode(message))
-        client.queue.extend(live)
-        client.held = False
-        client.flush()
-        await until_closed(websocket, client)
+        if await welcome(ctx, client, channel, since, role):
+            await until_closed(websocket, client)
     finally:
         hub.leave(board_id, client)
         if client.sending is not None:
@@ -94,6 +93,46 @@ async def board_socket(websocket: WebSocket) -> None:
             await close(websocket, client.close_code, client.close_reason)
     finally:
         client.done.set_result(None)
+
+
+async def welcome(ctx: Any, client: Client, channel: Channel, since: int | None, role: str) -> bool:
+    """Queue the welcome and the replay in front of the live events, then let them flow.
+
+    False (and the client stopped with 1008) when its access ended meanwhile.
+    """
+    # Joined before reading, so no event can fall between the replay and the live stream.
+    # Replays up to half the queue limit leave room for live events; further behind, a
+    # client does better to reload the snapshot (reset).
+    if since is None and channel.seq is not None and client.who is None:
+        # Nothing to replay, and the channel delivers every event after its seq to us.
+        seq, replay = channel.seq, list[dict[str, Any]]()
+    else:
+        try:
+            seq, replay = await run_in_threadpool(
+                read_replay,
+                ctx.store,
+                channel.board_id,
+                since,
+                client.moderator,
+                ctx.settings.ws_queue_limit // 2,
+                client.who,
+            )
+        except ApiError as exc:
+            client.stop(CLOSE_POLICY, exc.message)
+            return False
+        channel.start_at(seq)
+    # Live events that arrived meanwhile wait behind the welcome and the replay; those the
+    # replay already covers are dropped, as are later copies (the floor).
+    client.floor = seq
+    live = [(s, text) for s, text in client.queue if s is None or s > seq]
+    client.queue.clear()
+    client.push(None, encode({"type": "welcome", "seq": seq, "role": role}))
+    for message in replay:
+        client.push(None, encode(message))
+    client.queue.extend(live)
+    client.held = False
+    client.flush()
+    return True
 
 
 def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
@@ -209,10 +248,21 @@ def identify(
 
 
 def read_replay(
-    store: Store, board_id: int, since: int | None, moderator: bool, limit: int
+    store: Store,
+    board_id: int,
+    since: int | None,
+    moderator: bool,
+    limit: int,
+    who: str | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The board's seq now and what the client missed: its events, or a reset when it cannot."""
+    """The board's seq now and what the client missed: its events, or a reset when it cannot.
+
+    A ban or revocation that committed after the hello was checked but before the socket joined
+    its channel went past it; reading after joining catches that (ApiError: close 1008).
+    """
     with store.read() as session:
+        if who is not None:
+            check_access(session, who)
         seq = events.current_seq(session, board_id)
         if since is None or since == seq:
             return seq, []
@@ -226,6 +276,19 @@ def read_replay(
             if last is None or last >= seq:
                 return seq, replay
             after = last
+
+
+def check_access(session: Any, who: str) -> None:
+    """Raise ApiError when the participant is banned or erased, or the key revoked, by now."""
+    kind, _, number = who.partition(":")
+    if kind == "participant":
+        person = session.get(Participant, int(number))
+        if person is None or person.banned_at is not None or person.token_hash is None:
+            raise ApiError(403, "banned", "this participant may no longer follow the board")
+    elif kind == "moderator":
+        key = session.get(ModeratorKey, int(number))
+        if key is None or key.revoked_at is not None:
+            raise ApiError(401, "invalid_token", "the moderator key was revoked")
 
 
 def reason(exc: BaseException) -> str:

@@ -39,6 +39,12 @@ class Board(SQLModel, table=True):
     timezone: str = Field(
         default="Europe/Oslo", max_length=64, sa_column_kwargs={"server_default": "Europe/Oslo"}
     )
+    # Words and phrases that send a participant's note to the moderation queue (wordfilter.py).
+    word_filter: list[str] = Field(
+        default_factory=list, sa_type=sa.JSON, sa_column_kwargs={"server_default": "[]"}
+    )
+    # Days after creation when `board purge` anonymises the board; NULL keeps it as it is.
+    retention_days: int | None = None
     # The last event sequence number handed out; see events.append() for why it lives here.
     seq: int = 0
     created_at: datetime = _timestamp()
@@ -52,6 +58,8 @@ class ModeratorKey(SQLModel, table=True):
     board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
     name: str = Field(max_length=60)
     key_hash: str = Field(max_length=64, unique=True)
+    # The key made with the board: it alone creates and revokes the others, and is never revoked.
+    owner: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _timestamp()
     revoked_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
@@ -71,6 +79,8 @@ class Participant(SQLModel, table=True):
     token_hash: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime = _timestamp()
     erased_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Set while banned: the token is refused (403) until a moderator lifts the ban.
+    banned_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
 
 
 class Note(SQLModel, table=True):
@@ -96,6 +106,12 @@ class Note(SQLModel, table=True):
     position: float = 0.0
     likes: int = 0
     version: int = 1
+    # Why the note waits for a moderator (the word filter's match); moderators only see it.
+    flag_reason: str | None = Field(default=None, max_length=200)
+    # A moderator changed what the note says; shown with the note.
+    edited_by_moderator: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false()}
+    )
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -140,3 +156,20 @@ class Event(SQLModel, table=True):
     public_kind: str | None = Field(default=None, max_length=20)
     public_data: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = _timestamp()
+
+
+class Audit(SQLModel, table=True):
+    """One moderator action: who (the key's name, kept if the key goes), what, when, on what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
+    at: datetime = _timestamp()
+    # NULL: the admin token, or a key since deleted with its board.
+    moderator_key_id: int | None = Field(
+        default=None, foreign_key="moderator_key.id", ondelete="SET NULL"
+    )
+    moderator: str = Field(max_length=60)
+    action: str = Field(max_length=20)
+    note_id: int | None = Field(default=None, foreign_key="note.id", ondelete="SET NULL")
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)

@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from . import events
+from . import audit, events, wordfilter
 from .access import Actor, Credentials, load_board, require_participant, require_writer
 from .db import Store
 from .errors import ApiError, forbidden, not_found
 from .models import Board, Comment, Like, Note, Section, utcnow
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
-from .views import comment_view, note_view, note_with_comments
+from .views import comment_view, for_role, note_view, note_with_comments
 
 AUTHOR_FIELDS = {"body", "sdgs", "link", "color"}
 CONTENT_FIELDS = ("body", "sdgs", "link", "section_id", "color")
+# What a note says: a moderator who changes these marks the note `edited_by_moderator`.
+WORDING_FIELDS = {"body", "link", "sdgs"}
+# The same participant posting the same text again within this gets the first note back.
+DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 def note_changed(
     session: Session, note: Note, was_visible: bool, new: bool = False
 ) -> dict[str, Any]:
-    """Append the event for a note's new state and return the note's view (`{id}` once deleted).
+    """Append the event for a note's new state and return the moderators' view of the note
+    (`{id}` once deleted); `for_role` cuts it down for anyone else.
 
     Viewers get a removal when the note leaves `visible`. A `new` note has no comments to read.
     """
@@ -39,9 +45,9 @@ def note_changed(
             events.Public("note.remove", ref) if was_visible else None,
         )
         return ref
-    view = note_view(note, []) if new else note_with_comments(session, note)
+    view = note_view(note, [], True) if new else note_with_comments(session, note, True)
     if note.status == "visible":
-        public: events.Public | None = events.Public("note.upsert", view)
+        public: events.Public | None = events.Public("note.upsert", for_role(view, False))
     else:
         public = events.Public("note.remove", ref) if was_visible else None
     events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
@@ -51,7 +57,8 @@ def note_changed(
 def post_note(
     store: Store, slug: str, spec: NoteCreate, creds: Credentials
 ) -> tuple[dict[str, Any], bool]:
-    """Create a note; returns its view and whether it is new (False: a retry of the same post)."""
+    """Create a note; returns its view and whether it is new (False: a retry of the same post,
+    or the same text from the same participant again within DUPLICATE_WINDOW)."""
     try:
         with store.write() as session:
             board = load_board(session, slug, lock=True)
@@ -59,6 +66,13 @@ def post_note(
             require_writer(actor, board)
             _check_content(session, board, spec.sdgs, spec.section_id)
             assert board.id is not None
+            if actor.participant is not None:
+                first = _recent_duplicate(session, board, actor.participant.id, spec.body)
+                if first is not None:
+                    if first.client_id == spec.client_id:
+                        return _retried(session, first, spec, actor), False
+                    return note_with_comments(session, first), False
+            flag = None if actor.is_moderator else _flag(board, spec.body, spec.link)
             pre_moderated = board.moderation == "pre" and not actor.is_moderator
             note = Note(
                 board_id=board.id,
@@ -70,11 +84,13 @@ def post_note(
                 link=spec.link,
                 sdgs=spec.sdgs,
                 color=spec.color,
-                status="pending" if pre_moderated else "visible",
+                status="pending" if pre_moderated or flag else "visible",
+                flag_reason=flag,
             )
             session.add(note)
             session.flush()  # a client_id already used on this board fails here, before any event
-            return note_changed(session, note, was_visible=False, new=True), True
+            view = note_changed(session, note, was_visible=False, new=True)
+            return for_role(view, actor.is_moderator), True
     except sa.exc.IntegrityError:
         # The client_id exists: a retry of the same post (200, same note) or a conflict (409).
         with store.read() as session:
@@ -83,6 +99,29 @@ def post_note(
             if existing is None:
                 raise
             return _retried(session, existing, spec, creds.actor(session, board)), False
+
+
+def _recent_duplicate(
+    session: Session, board: Board, author_id: int | None, body: str
+) -> Note | None:
+    """The author's live note with this text from within DUPLICATE_WINDOW, if any."""
+    return session.exec(
+        select(Note)
+        .where(
+            Note.board_id == board.id,
+            Note.author_id == author_id,
+            Note.body == body,
+            col(Note.deleted_at).is_(None),
+            col(Note.created_at) >= utcnow() - DUPLICATE_WINDOW,
+        )
+        .order_by(col(Note.id))
+    ).first()
+
+
+def _flag(board: Board, body: str, link: str | None) -> str | None:
+    """Why the board's word filter holds this text for a moderator, or None."""
+    match = wordfilter.first_match(board.word_filter, body, link or "")
+    return None if match is None else f'word filter: "{match}"'
 
 
 def _by_client_id(session: Session, board: Board, client_id: str) -> Note | None:
@@ -100,7 +139,7 @@ def _retried(session: Session, note: Note, spec: NoteCreate, actor: Actor) -> di
             "client_id_conflict",
             "this client_id was already used for a different note; use a new one",
         )
-    return note_with_comments(session, note)
+    return note_with_comments(session, note, actor.is_moderator)
 
 
 def _check_content(
@@ -146,19 +185,70 @@ def update_note(
             change.section_id if "section_id" in fields else None,
         )
         changed = {f for f in fields if getattr(note, f) != getattr(change, f)}
-        if not changed:
-            return note_with_comments(session, note)
+        # A moderator who sets the status has looked at the note: the flag has done its work.
+        unflag = actor.is_moderator and "status" in fields and note.flag_reason is not None
+        if not changed and not unflag:
+            return note_with_comments(session, note, actor.is_moderator)
         was_visible = note.status == "visible"
+        before = {f: getattr(note, f) for f in changed}
         for field in changed:
             setattr(note, field, getattr(change, field))
-        # An approved note edited by its author on a pre-moderated board needs approval again.
-        if board.moderation == "pre" and not actor.is_moderator and note.status == "visible":
-            note.status = "pending"
+        if actor.is_moderator:
+            if unflag:
+                note.flag_reason = None
+            if changed & WORDING_FIELDS and note.author_id is not None:
+                note.edited_by_moderator = True
+            _audit_update(session, board, actor, note, before)
+        else:
+            # The author's new words go through the filter; an approved note edited by its author
+            # on a pre-moderated board needs approval again.
+            flag = _flag(board, note.body, note.link) if changed & {"body", "link"} else None
+            if flag is not None:
+                note.status, note.flag_reason = "pending", flag
+            elif board.moderation == "pre" and note.status == "visible":
+                note.status = "pending"
         note.version += 1
         note.updated_at = utcnow()
         session.add(note)
         session.flush()
-        return note_changed(session, note, was_visible)
+        return for_role(note_changed(session, note, was_visible), actor.is_moderator)
+
+
+# What a status change is called in the audit trail, by (from, to).
+STATUS_ACTIONS = {
+    ("pending", "visible"): "approve",
+    ("hidden", "visible"): "restore",
+    ("pending", "hidden"): "hide",
+    ("visible", "hidden"): "hide",
+    ("visible", "pending"): "unapprove",
+    ("hidden", "pending"): "unapprove",
+}
+
+
+def _audit_update(
+    session: Session, board: Board, actor: Actor, note: Note, before: dict[str, Any]
+) -> None:
+    """One audit entry per kind of change a moderator made to a note in one request."""
+
+    def entry(action: str, fields: set[str]) -> None:
+        audit.record(
+            session,
+            board,
+            actor,
+            action,
+            note_id=note.id,
+            before={f: before[f] for f in sorted(fields)},
+            after={f: getattr(note, f) for f in sorted(fields)},
+        )
+
+    if "status" in before:
+        entry(STATUS_ACTIONS[(before["status"], note.status)], {"status"})
+    if content := set(before) & AUTHOR_FIELDS:
+        entry("edit", content)
+    if place := set(before) & {"section_id", "position"}:
+        entry("move", place)
+    if "pinned" in before:
+        entry("pin" if note.pinned else "unpin", {"pinned"})
 
 
 def _check_version(note: Note, if_match: str | None) -> None:
@@ -186,6 +276,7 @@ def delete_note(store: Store, slug: str, note_id: int, creds: Credentials) -> No
         note.deleted_at = utcnow()
         session.add(note)
         note_changed(session, note, was_visible=note.status == "visible")
+        audit.record(session, board, actor, "delete", note_id=note.id)
 
 
 def set_like(

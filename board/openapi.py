@@ -67,7 +67,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             "in": "query",
             "required": False,
             "description": query.description,
-            "schema": {"type": "string", "enum": list(query.values), "default": query.values[0]},
+            "schema": query.schema
+            or {"type": "string", "enum": list(query.values), "default": query.values[0]},
         }
         for query in op.query
     ]
@@ -83,13 +84,21 @@ def _operation(op: Operation) -> dict[str, Any]:
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     elif op.response is not None:
         success["content"] = {op.media_type: {"schema": _ref(op.response)}}
+    errors = ERRORS | ({"429": "Rate limited: wait as Retry-After says"} if op.limited else {})
     spec["responses"] = {str(op.status): success} | {
         code: {
             "description": text,
             "content": {"application/json": {"schema": _ref(ErrorEnvelope)}},
         }
-        for code, text in ERRORS.items()
+        for code, text in errors.items()
     }
+    if op.limited:
+        spec["responses"]["429"]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds until the limit lets the next request through",
+                "schema": {"type": "integer"},
+            }
+        }
     spec["security"] = [{}, {"bearer": []}]
     return spec
 

@@ -41,6 +41,10 @@ def _sorted_unique(values: list[int]) -> list[int]:
     return sorted(set(values))
 
 
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
 def _http_url(value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -80,6 +84,16 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
 DEFAULT_TIME_ZONE = "Europe/Oslo"
+FILTER_ENTRY_MAX = 100
+WordFilter = Annotated[
+    list[Annotated[str, _trimmed(1, FILTER_ENTRY_MAX), Storable]],
+    Field(max_length=500, description="Words and phrases that hold a note for a moderator"),
+    AfterValidator(_unique),
+]
+RetentionDays = Annotated[
+    int,
+    Field(ge=1, le=36500, description="Days after creation when `board purge` anonymises it"),
+]
 
 
 class Input(BaseModel):
@@ -107,6 +121,10 @@ class BoardUpdate(Input):
     locked: bool | None = None
     require_sdg: bool | None = None
     timezone: TimeZone | None = None
+    word_filter: WordFilter | None = None
+    retention_days: RetentionDays | None = Field(
+        None, description="Days after creation when `board purge` anonymises it; null: never"
+    )
 
 
 class SectionCreate(Input):
@@ -174,6 +192,10 @@ class BoardPublic(BaseModel):
     locked: bool
     require_sdg: bool
     timezone: str = Field(description="IANA time zone the Markdown export writes times in")
+    retention_days: int | None = Field(
+        description="Days after creation when the board is anonymised; null: kept as it is"
+    )
+    word_filter: list[str] | None = Field(None, description="Moderators only")
     sections: list[SectionPublic]
     created_at: datetime
 
@@ -208,6 +230,10 @@ class NotePublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    edited_by_moderator: bool = Field(description="A moderator changed what the note says")
+    flag_reason: str | None = Field(
+        None, description="Moderators only: why the note waits for approval (the word filter)"
+    )
 
 
 class Snapshot(BaseModel):
@@ -264,6 +290,42 @@ class Stats(BaseModel):
     sections: list[SectionCount]
     participants: int
     viewers: int = Field(description="Open live connections now")
+
+
+class ModeratorCreate(Input):
+    name: Annotated[str, _trimmed(1, NAME_MAX), Storable]
+
+
+class ModeratorPublic(BaseModel):
+    id: int
+    name: str
+    owner: bool = Field(description="The key made with the board; it manages the others")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ModeratorCreated(ModeratorPublic):
+    key: str = Field(description="The new moderator key; shown once, only its hash is stored")
+
+
+class BanState(BaseModel):
+    id: int = Field(description="The participant")
+    banned: bool
+    hidden: list[int] = Field(description="Notes the ban hid (empty when lifting)")
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    moderator: str = Field(description="The name of the key that did it")
+    action: str = Field(
+        description="approve, hide, restore, unapprove, edit, move, pin, unpin, delete, ban, "
+        "unban, erase, settings, section.add, section.edit, section.delete, key.create, "
+        "key.revoke"
+    )
+    note_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class ErrorBody(BaseModel):

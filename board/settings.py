@@ -6,14 +6,28 @@ field here, and a test fails when one is missing there.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EXAMPLE_URL = "postgresql+psycopg://user@host/dbname"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# One CSP source expression: a keyword, a scheme ("https:") or a host with optional scheme,
+# wildcard subdomain, port and path. Nothing that could end the directive (";" or ",").
+_SOURCE = re.compile(
+    r"'self'|[a-z][a-z0-9+.-]*:"
+    r"|(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:[0-9]+|\*))?"
+    r"(?:/[^\s;,']*)?"
+)
+
+
+def _limit(default: int, what: str) -> Any:
+    return Field(default, ge=0, description=what)
 
 
 class Settings(BaseSettings):
@@ -63,6 +77,35 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; larger ones get 413.",
     )
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="Reverse proxies whose `X-Forwarded-For` names the client, comma-separated "
+        "addresses or networks (`127.0.0.1,10.0.0.0/8`). Unset: the client is the socket's peer.",
+    )
+    frame_ancestors: str = Field(
+        "'none'",
+        description="Sites that may show the pages in a frame, as a CSP `frame-ancestors` "
+        "source list (`'self' https://www.example.no`). `'none'`: no framing.",
+    )
+    # Rate limits (limits.py). Each is a token bucket: up to BURST at once, refilled at PER_MINUTE.
+    # 0 turns a limit off.
+    notes_per_minute: int = _limit(10, "Notes one participant token may post per minute.")
+    notes_burst: int = _limit(5, "Notes one participant token may post at once.")
+    comments_per_minute: int = _limit(20, "Comments one token may post per minute.")
+    comments_burst: int = _limit(10, "Comments one token may post at once.")
+    likes_per_minute: int = _limit(60, "Likes and unlikes one token may make per minute.")
+    likes_burst: int = _limit(30, "Likes and unlikes one token may make at once.")
+    joins_per_minute_per_ip: int = _limit(
+        300, "Joins (new participants) from one address per minute."
+    )
+    joins_burst_per_ip: int = _limit(300, "Joins from one address at once.")
+    sockets_per_minute_per_ip: int = _limit(
+        600, "WebSocket connections one address may open per minute."
+    )
+    sockets_burst_per_ip: int = _limit(600, "WebSocket connections one address may open at once.")
+    sockets_per_ip: int = _limit(
+        1000, "WebSockets one address may hold open at the same time, counted per process."
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -70,6 +113,37 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"BOARD_TRUSTED_PROXIES: {part!r} is not an IP address or network "
+                    "(e.g. 127.0.0.1,10.0.0.0/8)"
+                ) from None
+        return networks
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _source_list(cls, value: str) -> str:
+        sources = value.split()
+        if sources == ["'none'"]:
+            return "'none'"
+        if not sources or not all(_SOURCE.fullmatch(source) for source in sources):
+            raise ValueError(
+                "BOARD_FRAME_ANCESTORS must be 'none' or a space-separated list of sources "
+                "such as 'self' https://www.example.no"
+            )
+        return " ".join(sources)
 
     @field_validator("database_url")
     @classmethod

@@ -29,8 +29,12 @@ def sections_of(session: Session, board_id: int) -> list[Section]:
     )
 
 
-def board_view(board: Board, sections: Iterable[Section]) -> dict[str, Any]:
-    return {
+def board_view(
+    board: Board, sections: Iterable[Section], moderator: bool = False
+) -> dict[str, Any]:
+    """The board as a role sees it: the word filter is for moderators (it would teach the way
+    around it)."""
+    view = {
         "slug": board.slug,
         "title": board.title,
         "description": board.description,
@@ -39,9 +43,13 @@ def board_view(board: Board, sections: Iterable[Section]) -> dict[str, Any]:
         "locked": board.locked,
         "require_sdg": board.require_sdg,
         "timezone": board.timezone,
+        "retention_days": board.retention_days,
         "sections": [{"id": s.id, "title": s.title, "position": s.position} for s in sections],
         "created_at": timestamp(board.created_at),
     }
+    if moderator:
+        view["word_filter"] = list(board.word_filter)
+    return view
 
 
 def comment_view(comment: Comment) -> dict[str, Any]:
@@ -54,8 +62,9 @@ def comment_view(comment: Comment) -> dict[str, Any]:
     }
 
 
-def note_view(note: Note, comments: Iterable[Comment]) -> dict[str, Any]:
-    return {
+def note_view(note: Note, comments: Iterable[Comment], moderator: bool = False) -> dict[str, Any]:
+    """The note as a role sees it: why it was flagged is for moderators only."""
+    view = {
         "id": note.id,
         "client_id": note.client_id,
         "section_id": note.section_id,
@@ -72,7 +81,22 @@ def note_view(note: Note, comments: Iterable[Comment]) -> dict[str, Any]:
         "created_at": timestamp(note.created_at),
         "updated_at": timestamp(note.updated_at),
         "version": note.version,
+        "edited_by_moderator": note.edited_by_moderator,
     }
+    if moderator:
+        view["flag_reason"] = note.flag_reason
+    return view
+
+
+def for_role(view: dict[str, Any], moderator: bool) -> dict[str, Any]:
+    """A moderator's view of a note or board, cut down for everyone else."""
+    if moderator:
+        return view
+    return {k: v for k, v in view.items() if k not in MODERATOR_ONLY}
+
+
+# Fields of note and board views that only moderators see.
+MODERATOR_ONLY = frozenset({"flag_reason", "word_filter"})
 
 
 def comments_by_note(session: Session, note_ids: list[int]) -> dict[int, list[Comment]]:
@@ -89,6 +113,6 @@ def comments_by_note(session: Session, note_ids: list[int]) -> dict[int, list[Co
     return grouped
 
 
-def note_with_comments(session: Session, note: Note) -> dict[str, Any]:
+def note_with_comments(session: Session, note: Note, moderator: bool = False) -> dict[str, Any]:
     assert note.id is not None
-    return note_view(note, comments_by_note(session, [note.id])[note.id])
+    return note_view(note, comments_by_note(session, [note.id])[note.id], moderator)

@@ -25,6 +25,15 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 
 
+# `board_env` extras that turn the rate limits off, for load tests from one address and token.
+NO_LIMITS = {
+    "notes_per_minute": "0",
+    "joins_per_minute_per_ip": "0",
+    "sockets_per_minute_per_ip": "0",
+    "sockets_per_ip": "0",
+}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 from conftest import ADMIN_TOKEN
-from servers import board_env, run_board, serve
+from servers import NO_LIMITS, board_env, run_board, serve
 
 pytestmark = pytest.mark.slow
 
 
 def test_bench_measures_every_delivery_and_loses_none(tmp_path: Path) -> None:
     """20 viewers × 5 notes: 100 deliveries measured, 0 lost, latencies and server figures given."""
-    env = board_env(tmp_path, admin_token=ADMIN_TOKEN)
+    env = board_env(tmp_path, admin_token=ADMIN_TOKEN, **NO_LIMITS)
     with serve(env) as server:
         result = run_board(
             "bench",
@@ -44,7 +44,7 @@ def test_bench_measures_every_delivery_and_loses_none(tmp_path: Path) -> None:
 
 def test_bench_ingest_counts_accepted_notes(tmp_path: Path) -> None:
     """--ingest 4 posts from four clients at once, and every note reaches every viewer."""
-    env = board_env(tmp_path, admin_token=ADMIN_TOKEN)
+    env = board_env(tmp_path, admin_token=ADMIN_TOKEN, **NO_LIMITS)
     with serve(env) as server:
         result = run_board(
             "bench",

@@ -172,7 +172,7 @@ def test_stats_count_visible_notes_per_goal_and_section(api: Api) -> None:
     api.client.patch(
         f"/api/boards/{slug}/notes/{approved['id']}", json={"status": "visible"}, headers=auth(key)
     )
-    api.note(slug, token, sdgs=[12])  # stays pending
+    api.note(slug, token, "Sirkulære møbler", sdgs=[12])  # stays pending
 
     public = api.client.get(f"/api/boards/{slug}/stats").json()
     assert public["notes"] == 1 and "pending" not in public

@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 import pytest
 from conftest import ADMIN_TOKEN, auth
-from servers import Server, board_env, run_board, serve
+from servers import NO_LIMITS, Server, board_env, run_board, serve
 
 pytestmark = pytest.mark.slow
 BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -33,7 +33,7 @@ EVENT_PAGES = 100
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     """A `board serve` process on the test's empty database, with the admin token set."""
-    env = board_env(tmp_path / "data", database_url, admin_token=ADMIN_TOKEN)
+    env = board_env(tmp_path / "data", database_url, admin_token=ADMIN_TOKEN, **NO_LIMITS)
     with serve(env) as running:
         yield running
 

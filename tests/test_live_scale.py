@@ -28,7 +28,7 @@ from typing import Any, cast
 import httpx2
 import pytest
 from conftest import ADMIN_TOKEN, auth, require
-from servers import Server, board_env, free_port, run_board, serve
+from servers import NO_LIMITS, Server, board_env, free_port, run_board, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -388,7 +388,9 @@ async def backpressure_run(server: Server, slug: str, token: str) -> Backpressur
 
 def test_frozen_client_is_dropped_and_does_not_delay_200_viewers(tmp_path: Path) -> None:
     """A socket that never reads is dropped; 200 readers get every note promptly, memory bounded."""
-    env = board_env(tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT))
+    env = board_env(
+        tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT), **NO_LIMITS
+    )
     with serve(env) as server:
         slug = create_board(server.url)
         token = join(server.url, slug)
@@ -446,7 +448,9 @@ async def stall_then_resume(server: Server, slug: str) -> tuple[int | None, int,
 
 def test_client_that_resumes_reading_after_a_stall_sees_1013(tmp_path: Path) -> None:
     """A client that stalls, falls behind and then reads again finds close code 1013 (resume)."""
-    env = board_env(tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT))
+    env = board_env(
+        tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT), **NO_LIMITS
+    )
     with serve(env) as server:
         slug = create_board(server.url)
         code, received, notes = asyncio.run(asyncio.wait_for(stall_then_resume(server, slug), 60))
@@ -485,7 +489,9 @@ async def wait_for_release(server: Server, slug: str) -> tuple[float, str | None
 
 def test_server_lets_go_of_a_socket_that_never_reads_again(tmp_path: Path) -> None:
     """After dropping a frozen client the server ends its TCP connection within CLOSE_TIMEOUT."""
-    env = board_env(tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT))
+    env = board_env(
+        tmp_path / "data", admin_token=ADMIN_TOKEN, ws_queue_limit=str(QUEUE_LIMIT), **NO_LIMITS
+    )
     with serve(env) as server:
         slug = create_board(server.url)
         waited, state, notes = asyncio.run(
@@ -683,7 +689,13 @@ def test_processes_share_events_over_redis_and_recover_from_an_outage(
     redis = RedisServer(free_port(), tmp_path / "redis")
     redis_url = f"redis://127.0.0.1:{redis.port}/0"
     env_a, env_b = (
-        board_env(tmp_path / name, database_url, admin_token=ADMIN_TOKEN, redis_url=redis_url)
+        board_env(
+            tmp_path / name,
+            database_url,
+            admin_token=ADMIN_TOKEN,
+            redis_url=redis_url,
+            **NO_LIMITS,
+        )
         for name in ("a", "b")
     )
     redis.start()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -76,3 +78,64 @@ def test_sqlite_is_opened_in_wal_mode_with_foreign_keys_and_a_busy_timeout(
         assert pragma("PRAGMA foreign_keys").scalar() == 1
         assert pragma("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
     engine.dispose()
+
+
+@BACKENDS
+def test_moderation_migration_keeps_data_and_makes_each_first_key_the_owner(
+    database_url: str,
+) -> None:
+    """0002 → 0003 keeps boards, keys, participants and notes; each board's first key becomes
+    its owner, notes get no flag and are not marked edited; 0003 → 0002 keeps the data too."""
+    engine = db.create_engine(database_url)
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0002")
+    stamp = "'2026-01-01 10:00:00'"
+    with engine.begin() as connection:
+        sql = connection.exec_driver_sql
+        for slug in ("a", "b"):
+            sql(
+                "INSERT INTO board (slug, title, description, locale, moderation, locked, "
+                f"require_sdg, seq, created_at, updated_at) VALUES ('{slug}', 'B', '', 'nb', "
+                f"'post', false, false, 0, {stamp}, {stamp})"
+            )
+        for slug, name in (("a", "Moderator"), ("a", "Hilde"), ("b", "Moderator")):
+            sql(
+                "INSERT INTO moderator_key (board_id, name, key_hash, created_at) VALUES "
+                f"((SELECT id FROM board WHERE slug = '{slug}'), '{name}', "
+                f"'{slug}-{name}', {stamp})"
+            )
+        sql(
+            "INSERT INTO participant (board_id, name, token_hash, created_at) VALUES "
+            f"((SELECT id FROM board WHERE slug = 'a'), 'Kari', 'hash', {stamp})"
+        )
+        sql(
+            "INSERT INTO note (board_id, client_id, author_id, author_name, body, sdgs, color, "
+            "status, pinned, position, likes, version, created_at, updated_at) VALUES ((SELECT "
+            "id FROM board WHERE slug = 'a'), 'c', (SELECT id FROM participant), 'Kari', 'x', "
+            f"'[]', 'yellow', 'visible', false, 0, 0, 1, {stamp}, {stamp})"
+        )
+    command.upgrade(config, "0003")
+    with engine.connect() as connection:
+        sql = connection.exec_driver_sql
+        owners = sql("SELECT name, owner FROM moderator_key ORDER BY id").all()
+        assert [(name, bool(owner)) for name, owner in owners] == [
+            ("Moderator", True),
+            ("Hilde", False),
+            ("Moderator", True),
+        ]
+        boards = sql("SELECT word_filter, retention_days FROM board ORDER BY id").all()
+        assert [(_json(w), r) for w, r in boards] == [([], None), ([], None)]
+        notes = sql("SELECT body, flag_reason, edited_by_moderator FROM note").all()
+        assert [(b, f, bool(e)) for b, f, e in notes] == [("x", None, False)]
+        assert sql("SELECT name, banned_at FROM participant").all() == [("Kari", None)]
+        assert sql("SELECT count(*) FROM audit").scalar() == 0
+    command.downgrade(config, "0002")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM note").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM moderator_key").scalar() == 3
+    engine.dispose()
+
+
+def _json(value: object) -> object:
+    """A JSON column read by raw SQL: text on SQLite, decoded already on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from compare import NO_LIMITS  # this folder is on sys.path when run
 
 ADMIN = "bench-admin-token-0123456789"
 MODES = ("shipped", "threadpool", "inline")
@@ -68,7 +69,7 @@ def free_port() -> int:
 
 def measure(mode: str, database_url: str | None, posters: int, total: int) -> dict[str, Any]:
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **NO_LIMITS}
     with tempfile.TemporaryDirectory() as data_dir:
         env["BOARD_DATA_DIR"] = data_dir
         if database_url:

@@ -19,7 +19,7 @@ import uuid
 
 import psycopg
 import sqlalchemy as sa
-from compare import ADMIN, BIN, bench, start, stop  # this folder is on sys.path when run
+from compare import ADMIN, BIN, NO_LIMITS, bench, start, stop  # this folder is on sys.path when run
 
 
 def fresh_database(server_url: str) -> tuple[str, str]:
@@ -46,6 +46,7 @@ def run(viewers: int, workers: int, postgres: str, redis: str) -> dict[str, floa
                 "BOARD_ADMIN_TOKEN": ADMIN,
                 "BOARD_DATABASE_URL": url,
                 "BOARD_REDIS_URL": redis,
+                **NO_LIMITS,
             }
             server = start(
                 [str(BIN / "board"), "serve", "--port", "8768", "--workers", str(workers)], env

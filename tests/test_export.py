@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from board import export
+from board import backup, export
 from board.archive import Archive
 from board.export import GroupBy, Options, link, render
 
@@ -89,7 +89,7 @@ def archive(notes: list[dict[str, Any]], section: str = "Strategi", **board: Any
         ],
         "notes": notes,
     }
-    return Archive.model_validate_json(json.dumps(data))
+    return backup.parse(json.dumps(data).encode())
 
 
 def headings(text: str, level: int = 2) -> list[str]:

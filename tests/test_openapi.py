@@ -242,3 +242,29 @@ def test_error_envelope_schema_matches_what_the_app_sends(
             for status in ("400", "404", "422"):
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == envelope, (method, path, status)
+
+
+def test_markdown_export_is_described_with_its_type_and_options(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """export.md is described as text/markdown with its query options, and the app agrees."""
+    operation = document["paths"]["/api/boards/{slug}/export.md"]["get"]
+    assert operation["responses"]["200"]["content"] == {
+        "text/markdown": {"schema": {"type": "string"}}
+    }
+    options = {
+        p["name"]: p["schema"]["enum"] for p in operation["parameters"] if p["in"] == "query"
+    }
+    assert options == {
+        "group_by": ["sdg", "section", "time"],
+        "include_hidden": ["false", "true"],
+        "lang": ["", "nb", "en"],
+    }
+    slug, key = api.create_board()
+    for name, values in options.items():
+        for value in values:
+            response = api.client.get(
+                f"/api/boards/{slug}/export.md?{name}={value}", headers=auth(key)
+            )
+            assert response.status_code == 200, (name, value, response.text)
+            assert response.headers["content-type"].startswith("text/markdown")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from . import tokens
@@ -24,6 +25,15 @@ class Actor:
     @property
     def is_moderator(self) -> bool:
         return self.role == "moderator"
+
+    @property
+    def who(self) -> str | None:
+        """Whose access this is, as ban and revoke events name it; None for viewers and admin."""
+        if self.participant is not None:
+            return f"participant:{self.participant.id}"
+        if self.moderator is not None:
+            return f"moderator:{self.moderator.id}"
+        return None
 
     @property
     def display_name(self) -> str:
@@ -48,12 +58,27 @@ class Credentials:
         return resolve(session, board, self.token, self.admin_token)
 
 
+# Built once with bound parameters: every request runs these, and building a statement costs
+# more than SQLite takes to run it.
+_BOARD = select(Board).where(Board.slug == sa.bindparam("slug"))
+_BOARD_LOCKED = _BOARD.with_for_update()
+_PARTICIPANT = select(Participant).where(
+    Participant.board_id == sa.bindparam("board_id"),
+    Participant.token_hash == sa.bindparam("digest"),
+)
+_MODERATOR_KEY = select(ModeratorKey).where(
+    ModeratorKey.board_id == sa.bindparam("board_id"),
+    ModeratorKey.key_hash == sa.bindparam("digest"),
+    col(ModeratorKey.revoked_at).is_(None),
+)
+
+
 def load_board(session: Session, slug: str, lock: bool = False) -> Board:
     """The board, or 404. Writers pass `lock`: on PostgreSQL the row lock makes all writes to one
     board take turns, so read-modify-write (likes, versions) cannot lose an update and no two
     transactions can lock notes and the board in opposite orders (SQLite serialises anyway)."""
-    statement = select(Board).where(Board.slug == slug)
-    board = session.exec(statement.with_for_update() if lock else statement).first()
+    statement = _BOARD_LOCKED if lock else _BOARD
+    board = session.exec(statement, params={"slug": slug}).first()
     if board is None:
         raise not_found("board")
     return board
@@ -68,20 +93,11 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
     digest = tokens.hash_token(token)
     # Participants first: they make nearly all requests. Each lookup is by hash; the
     # constant-time compare keeps the final check timing-safe too.
-    participant = session.exec(
-        select(Participant).where(
-            Participant.board_id == board.id, Participant.token_hash == digest
-        )
-    ).first()
+    params = {"board_id": board.id, "digest": digest}
+    participant = session.exec(_PARTICIPANT, params=params).first()
     if participant is not None and tokens.matches(digest, participant.token_hash):
         return Actor("participant", participant=participant)
-    key = session.exec(
-        select(ModeratorKey).where(
-            ModeratorKey.board_id == board.id,
-            ModeratorKey.key_hash == digest,
-            col(ModeratorKey.revoked_at).is_(None),
-        )
-    ).first()
+    key = session.exec(_MODERATOR_KEY, params=params).first()
     if key is not None and tokens.matches(digest, key.key_hash):
         return Actor("moderator", moderator=key)
     raise ApiError(401, "invalid_token", "the token is not valid for this board")

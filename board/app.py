@@ -27,6 +27,7 @@ from .openapi import document
 from .relay import RedisRelay
 from .resources import bundled
 from .settings import Settings
+from .writer import GroupCommit
 
 log = logging.getLogger("board")
 
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     store = store or Store(create_engine(settings.resolved_database_url))
 
+    # SQLite: one thread writes, committing in groups (writer.py). PostgreSQL takes concurrent
+    # writers, each in its own transaction from the thread pool.
+    writer = GroupCommit(store) if store.is_sqlite else None
     hub = Hub(
         read_after=lambda board_id, after: run_in_threadpool(read_events, store, board_id, after)
     )
@@ -57,9 +61,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 loop.call_soon_threadsafe(relay.send, events)
 
         store.after_commit = after_commit
+        if writer is not None:
+            writer.start()
         try:
             yield
         finally:
+            if writer is not None:
+                await writer.stop()
             store.after_commit = None
             await hub.close_all()
             if relay is not None:
@@ -100,7 +108,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             Exception: _server_error,
         },
     )
-    app.state.context = Context(settings=settings, store=store)
+    app.state.context = Context(settings=settings, store=store, writer=writer)
     app.state.hub = hub
     return app
 

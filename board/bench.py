@@ -137,6 +137,7 @@ class Report:
     notes: int
     rate: float
     size: int
+    posters: int = 1
     seated: int = 0
     seat_seconds: float = 0.0
     deliveries: int = 0
@@ -151,8 +152,9 @@ class Report:
         lat = self.latency_ms
         out = [
             f"viewers seated: {self.seated}/{self.viewers} in {self.seat_seconds:.2f} s",
-            f"notes: {self.notes} at {self.rate}/s of {self.size} B, "
-            f"accepted {self.notes_per_s:.1f}/s",
+            f"notes: {self.notes} of {self.size} B, "
+            + (f"at {self.rate}/s" if self.posters == 1 else f"from {self.posters} posters")
+            + f", accepted {self.notes_per_s:.1f}/s",
             f"deliveries: {self.deliveries}, lost: {self.lost}",
         ]
         if lat:
@@ -225,8 +227,10 @@ async def run_fanout(
     server_pid: int | None,
     timeout: float,
     ws_url: str | None = None,
+    posters: int = 1,
 ) -> Report:
-    report = Report(url, viewers, notes, rate, size)
+    """Seat the viewers, then post: one poster at `rate`, or `posters` as fast as they can."""
+    report = Report(url, viewers, notes, rate, size, posters)
     setup = Http(url)
     slug = slug or new_board(setup, admin_token)
     token = setup.call("POST", f"/api/boards/{slug}/participants", {"name": "bench"})["token"]
@@ -267,31 +271,41 @@ async def run_fanout(
     report.seat_seconds = time.perf_counter() - start
 
     sent: dict[int, float] = {}
-    accepted = 0
+    accepted = [0] * posters
     post_start = time.perf_counter()
+    tokens = [token] + [
+        setup.call("POST", f"/api/boards/{slug}/participants", {})["token"]
+        for _ in range(posters - 1)
+    ]
 
-    def post_all() -> None:
-        nonlocal accepted
-        poster = Http(url)
-        for number in range(notes):
-            due = post_start + number / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
+    def post(index: int) -> None:
+        client = Http(url)
+        for number in range(index, notes, posters):
+            if posters == 1:  # a steady rate; several posters go as fast as they can
+                delay = post_start + number / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
             sent[number] = time.perf_counter()
-            poster.call(
+            client.call(
                 "POST",
                 f"/api/boards/{slug}/notes",
                 {
                     "client_id": f"bench-{number}-{secrets.token_hex(4)}",
                     "body": note_body(number, size),
                 },
-                token,
+                tokens[index],
             )
-            accepted += 1
+            accepted[index] += 1
+
+    def post_all() -> None:
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(posters)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     await asyncio.wait_for(asyncio.to_thread(post_all), timeout + notes / rate)
-    report.notes_per_s = accepted / (time.perf_counter() - post_start)
+    report.notes_per_s = sum(accepted) / (time.perf_counter() - post_start)
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline and any(len(a) < notes for a in arrivals):
         await asyncio.sleep(0.1)
@@ -319,53 +333,3 @@ async def run_fanout(
         if protocol.transport is not None:
             protocol.transport.abort()
     return report
-
-
-def run_ingest(
-    url: str,
-    slug: str | None,
-    admin_token: str | None,
-    posters: int,
-    notes: int,
-    size: int,
-    timeout: float,
-) -> dict[str, Any]:
-    """Notes/s the HTTP API accepts from `posters` concurrent keep-alive clients."""
-    setup = Http(url)
-    slug = slug or new_board(setup, admin_token)
-    tokens = [
-        setup.call("POST", f"/api/boards/{slug}/participants", {})["token"] for _ in range(posters)
-    ]
-    accepted = [0] * posters
-    deadline = time.perf_counter() + timeout
-
-    def post(index: int) -> None:
-        client = Http(url)
-        for number in range(index, notes, posters):
-            if time.perf_counter() > deadline:
-                return
-            client.call(
-                "POST",
-                f"/api/boards/{slug}/notes",
-                {
-                    "client_id": f"ingest-{number}-{secrets.token_hex(4)}",
-                    "body": note_body(number, size),
-                },
-                tokens[index],
-            )
-            accepted[index] += 1
-
-    start = time.perf_counter()
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(posters)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    return {
-        "url": url,
-        "posters": posters,
-        "notes": sum(accepted),
-        "seconds": round(elapsed, 2),
-        "notes_per_s": round(sum(accepted) / elapsed, 1),
-    }

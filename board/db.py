@@ -60,6 +60,13 @@ def _sqlite_on_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class _Open(threading.local):
+    """The write transaction this thread has open, if any, and the events it has collected."""
+
+    connection: sa.Connection | None = None
+    events: list[Committed]
+
+
 class Store:
     """Hands out sessions: `read()` for queries, `write()` for one atomic change."""
 
@@ -72,34 +79,66 @@ class Store:
         # and faster than letting them spin in SQLite's busy handler; the busy timeout still
         # covers other processes.
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._open = _Open()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        # Inside a write transaction, read on its connection: see what it wrote so far.
+        bind = self._open.connection or self.engine
+        with Session(bind=bind, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on any exception."""
+        """A transaction that commits on success and rolls back on any exception.
+
+        Inside `group()` it is a savepoint of the group's transaction instead, released on
+        success and rolled back on any exception: it still succeeds or fails on its own.
+        """
+        if self._open.connection is not None:
+            with self._session(savepoint=True) as session:
+                yield session
+            return
+        with self.group(), self._session(savepoint=False) as session:
+            yield session
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """One write transaction for every `write()` this thread makes until the block ends.
+
+        Nothing in it is committed, nor any event published, before the block ends; if the
+        commit fails, every write in the group fails with it.
+        """
         lock = self._write_lock
         if lock is not None:
             lock.acquire()
         try:
             with self.engine.connect() as connection:
                 connection.info["write"] = True
+                self._open.connection, self._open.events = connection, []
                 try:
-                    with Session(bind=connection, expire_on_commit=False) as session:
-                        with session.begin():
-                            yield session
-                        committed = [Committed.of(e) for e in session.info.pop("events", [])]
+                    with connection.begin():
+                        yield
+                    events = self._open.events
                 finally:
-                    connection.info.pop("write", None)
+                    self._open.connection = None
             # Still inside the SQLite write lock, so this process publishes in commit order.
-            if committed and self.after_commit is not None:
-                self.after_commit(committed)
+            if events and self.after_commit is not None:
+                self.after_commit(events)
         finally:
             if lock is not None:
                 lock.release()
+
+    @contextmanager
+    def _session(self, savepoint: bool) -> Iterator[Session]:
+        with Session(
+            bind=self._open.connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint" if savepoint else "rollback_only",
+        ) as session:
+            with session.begin():
+                yield session
+            self._open.events.extend(session.info.pop("events", []))
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -17,6 +17,7 @@ from .access import Credentials
 from .db import Store
 from .errors import ApiError
 from .settings import Settings
+from .writer import GroupCommit
 
 M = TypeVar("M", bound=BaseModel)
 # ASCII only: str.isdigit() also accepts "²", which int() then refuses.
@@ -30,6 +31,7 @@ class Context:
 
     settings: Settings
     store: Store
+    writer: GroupCommit | None = None
 
 
 def context(request: Request) -> Context:
@@ -38,8 +40,12 @@ def context(request: Request) -> Context:
 
 
 async def call(request: Request, func: Callable[..., R], *args: Any) -> R:
-    """Run a service function in the thread pool with the app's store, off the event loop."""
-    return await run_in_threadpool(func, context(request).store, *args)
+    """Run a service function with the app's store, off the event loop: writes in the group
+    commit when there is one, reads (and writes on PostgreSQL) in the thread pool."""
+    ctx = context(request)
+    if request.method != "GET" and ctx.writer is not None and ctx.writer.running:
+        return await ctx.writer.run(func, ctx.store, *args)
+    return await run_in_threadpool(func, ctx.store, *args)
 
 
 def credentials(request: Request) -> Credentials:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +31,9 @@ PRESENCE_INTERVAL = 1.0
 MAX_BATCH = 200
 CLOSE_TOO_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+# Events that end someone's access: their sockets close at once, in every process.
+ENDS_ACCESS = {"participant.ban": "participant", "moderator.revoke": "moderator"}
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -41,26 +43,38 @@ def encode(message: dict[str, Any]) -> str:
 class Client:
     """One WebSocket's outbox: encoded messages not yet sent, at most `limit` of them."""
 
-    def __init__(self, send: Callable[[str], Awaitable[None]], moderator: bool, limit: int) -> None:
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        moderator: bool,
+        limit: int,
+        who: str | None = None,
+    ) -> None:
         self.send = send
         self.moderator = moderator
+        # Whose access this socket rides on ("participant:12", "moderator:3"), if anyone's.
+        self.who = who
         self.limit = limit
         # Events at or below the floor were part of the replay; live copies of them are skipped.
         self.floor = -1
-        self.queue: deque[tuple[int | None, str]] = deque()
+        # A list, not a deque: an empty deque costs 600 bytes, times ten thousand sockets.
+        self.queue: list[tuple[int | None, str]] = []
         # The send that is waiting for the socket to drain, if any.
         self.sending: asyncio.Task[None] | None = None
         # Nothing is sent until the endpoint has queued the welcome and the replay in front.
         self.held = True
-        # Set when the server ends this connection: too slow (1013) or shutting down (1001).
-        self.stopped = asyncio.Event()
-        self.done = asyncio.Event()  # set by the endpoint once the socket is closed
+        # True once the server ends this connection: too slow (1013) or shutting down (1001).
+        self.stopped = False
+        # The endpoint's task while it waits for the client to leave; stop() interrupts it.
+        self.waiting: asyncio.Task[Any] | None = None
+        # Resolved by the endpoint once the socket is closed.
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.close_code = 1000
         self.close_reason = ""
 
     def push(self, seq: int | None, text: str) -> None:
         """Queue a message; `flush()` sends it."""
-        if self.stopped.is_set() or (seq is not None and seq <= self.floor):
+        if self.stopped or (seq is not None and seq <= self.floor):
             return
         if len(self.queue) >= self.limit:
             self.stop(CLOSE_TOO_SLOW, "too slow: resume from your last seq")
@@ -68,10 +82,12 @@ class Client:
         self.queue.append((seq, text))
 
     def stop(self, code: int, reason: str) -> None:
-        if not self.stopped.is_set():
+        if not self.stopped:
             self.close_code, self.close_reason = code, reason
             self.queue.clear()
-            self.stopped.set()
+            self.stopped = True
+            if self.waiting is not None:
+                self.waiting.cancel()
 
     def flush(self) -> None:
         """Send what is queued: one message alone, several as one JSON array (adaptive batching).
@@ -82,8 +98,9 @@ class Client:
         arriving meanwhile gather in the queue and go out together once it is done.
         """
         while self.queue and self.sending is None and not self.held:
-            count = min(len(self.queue), MAX_BATCH)
-            texts = [self.queue.popleft()[1] for _ in range(count)]
+            texts = [text for _, text in self.queue[:MAX_BATCH]]
+            del self.queue[:MAX_BATCH]
+            count = len(texts)
             sending = self.send(texts[0] if count == 1 else "[" + ",".join(texts) + "]")
             try:
                 waiting_for = sending.send(None)  # type: ignore[attr-defined]
@@ -137,10 +154,12 @@ class Channel:
             self.seq = seq
             self._drain()
 
-    def receive(self, event: Committed) -> None:
-        if self.seq is not None and event.seq <= self.seq:
-            return  # already delivered: our own event echoed back, or a catch-up overlap
-        self.pending[event.seq] = event
+    def receive(self, events: list[Committed]) -> None:
+        """Deliver events in seq order, all that are ready in one go (one frame per client)."""
+        for event in events:
+            # Skip what was delivered already: our own event echoed back, a catch-up overlap.
+            if self.seq is None or event.seq > self.seq:
+                self.pending[event.seq] = event
         self._drain()
 
     def _drain(self) -> None:
@@ -175,8 +194,7 @@ class Channel:
             while self.seq is not None:
                 self.recheck = False
                 missed = await self.hub.read_after(self.board_id, self.seq)
-                for event in missed:
-                    self.receive(event)
+                self.receive(missed)
                 if len(missed) == PAGE_SIZE or self.recheck:
                     continue
                 if not self.pending:
@@ -201,6 +219,11 @@ class Channel:
 
     def _deliver(self, event: Committed) -> None:
         self.seq = event.seq
+        if event.kind in ENDS_ACCESS:
+            who = f"{ENDS_ACCESS[event.kind]}:{event.data['id']}"
+            for client in self.clients:
+                if client.who == who:
+                    client.stop(CLOSE_POLICY, "access revoked")
         texts: dict[bool, str | None] = {}
         for client in self.clients:
             if client.moderator not in texts:
@@ -257,10 +280,12 @@ class Hub:
 
     def publish(self, events: list[Committed]) -> None:
         """Hand committed events to the channels that have clients; others need nothing."""
+        by_board: dict[int, list[Committed]] = {}
         for event in events:
-            channel = self.channels.get(event.board_id)
-            if channel is not None:
-                channel.receive(event)
+            if event.board_id in self.channels:
+                by_board.setdefault(event.board_id, []).append(event)
+        for board_id, batch in by_board.items():
+            self.channels[board_id].receive(batch)
 
     def resync(self) -> None:
         """Check every channel against the database (after Redis was away, or periodically)."""
@@ -273,9 +298,7 @@ class Hub:
         for client in clients:
             client.stop(CLOSE_GOING_AWAY, "server going away: reconnect and resume")
         if clients:
-            await asyncio.wait(
-                [asyncio.ensure_future(c.done.wait()) for c in clients], timeout=timeout
-            )
+            await asyncio.wait([c.done for c in clients], timeout=timeout)
 
     def viewers(self, board_id: int) -> int:
         channel = self.channels.get(board_id)

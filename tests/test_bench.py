@@ -43,7 +43,7 @@ def test_bench_measures_every_delivery_and_loses_none(tmp_path: Path) -> None:
 
 
 def test_bench_ingest_counts_accepted_notes(tmp_path: Path) -> None:
-    """--ingest 4 posts from four keep-alive clients and reports every note accepted."""
+    """--ingest 4 posts from four clients at once, and every note reaches every viewer."""
     env = board_env(tmp_path, admin_token=ADMIN_TOKEN)
     with serve(env) as server:
         result = run_board(
@@ -52,6 +52,8 @@ def test_bench_ingest_counts_accepted_notes(tmp_path: Path) -> None:
             server.url,
             "--ingest",
             "4",
+            "--viewers",
+            "5",
             "--notes",
             "40",
             "--json",
@@ -60,7 +62,8 @@ def test_bench_ingest_counts_accepted_notes(tmp_path: Path) -> None:
         )
     assert result.returncode == 0, result.stderr
     figures = json.loads((tmp_path / "ingest.json").read_text())
-    assert figures["notes"] == 40 and figures["notes_per_s"] > 0
+    assert figures["posters"] == 4 and figures["notes_per_s"] > 0
+    assert (figures["deliveries"], figures["lost"]) == (5 * 40, 0)
 
 
 def test_bench_without_a_board_or_admin_token_says_what_to_give(tmp_path: Path) -> None:

@@ -97,9 +97,11 @@ def test_moderator_changes_settings_and_participants_cannot(api: Api) -> None:
 
 
 def test_time_zone_defaults_to_oslo_and_a_moderator_changes_it(api: Api) -> None:
-    """A new board shows timezone Europe/Oslo; PATCH timezone changes it in the snapshot."""
+    """A new board shows timezone Europe/Oslo (or the one asked for); PATCH changes it."""
     slug, key = api.create_board()
     assert api.snapshot(slug)["board"]["timezone"] == "Europe/Oslo"
+    other, _ = api.create_board(timezone="UTC")
+    assert api.snapshot(other)["board"]["timezone"] == "UTC"
     response = api.client.patch(
         f"/api/boards/{slug}", json={"timezone": "America/New_York"}, headers=auth(key)
     )

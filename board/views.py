@@ -63,6 +63,7 @@ def note_view(note: Note, comments: Iterable[Comment]) -> dict[str, Any]:
         "body": note.body,
         "link": note.link,
         "sdgs": list(note.sdgs),
+        "targets": list(note.targets),
         "color": note.color,
         "status": note.status,
         "pinned": note.pinned,

@@ -20,7 +20,8 @@ from .db import Store
 from .models import Board, Comment, Note, Participant, Section
 
 FORMAT: Final = "sdg-pinboard-backup"
-VERSION: Final = 1
+# 2: notes have `targets` (#8). Version 1 files, without them, still import.
+VERSION: Final = 2
 
 
 class AuthorData(TypedDict):
@@ -44,6 +45,7 @@ class NoteData(TypedDict):
     body: str
     link: str | None
     sdgs: list[int]
+    targets: list[str]
     color: str
     status: str
     pinned: bool
@@ -135,21 +137,22 @@ def collect(session: Session, board: Board) -> Archive:
             "body": row[5],
             "link": row[6],
             "sdgs": list(row[7]),
-            "color": row[8],
-            "status": row[9],
-            "pinned": row[10],
-            "position": float(row[11]),
-            "likes": row[12],
-            "version": row[13],
-            "created_at": _utc(row[14]),
-            "updated_at": _utc(row[15]),
-            "deleted_at": _utc_or_none(row[16]),
+            "targets": list(row[8]),
+            "color": row[9],
+            "status": row[10],
+            "pinned": row[11],
+            "position": float(row[12]),
+            "likes": row[13],
+            "version": row[14],
+            "created_at": _utc(row[15]),
+            "updated_at": _utc(row[16]),
+            "deleted_at": _utc_or_none(row[17]),
             "comments": comments.get(row[0], []),
         }
         for row in _rows(
             session, Note, board, "id", "client_id", "section_id", "author_id", "author_name",
-            "body", "link", "sdgs", "color", "status", "pinned", "position", "likes", "version",
-            "created_at", "updated_at", "deleted_at",
+            "body", "link", "sdgs", "targets", "color", "status", "pinned", "position", "likes",
+            "version", "created_at", "updated_at", "deleted_at",
         )
     ]  # fmt: skip
     assert board.id is not None

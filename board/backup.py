@@ -1,7 +1,8 @@
 """The JSON backup: a whole board written to a file, and a file made into a board again.
 
-The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 1; the
-models below say what each field may hold (README: "Backup and import"). Import checks the whole
+The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 2 (version
+1 files, from before notes had targets, import with none); the models below say what each field
+may hold (README: "Backup and import"). Import checks the whole
 file against them before it writes anything, then recreates the board in one transaction with new
 ids and a new moderator key (keys and tokens are never in a backup: participants join again).
 """
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, SQLModel, select
 
-from . import tokens
+from . import sdg, tokens
 from .archive import FORMAT, VERSION, Archive, AuthorData
 from .boards import OWNER_KEY_NAME
 from .db import Store
@@ -36,6 +37,7 @@ from .schemas import (
     Moderation,
     Status,
     Storable,
+    Targets,
     TimeZone,
 )
 from .slug import SLUG_PATTERN
@@ -72,6 +74,8 @@ class NoteRecord(Record):
     body: Annotated[Text, Field(max_length=NOTE_MAX)]
     link: Link
     sdgs: Goals
+    # Absent in version 1 files, made before notes had targets.
+    targets: Targets = []
     color: Color
     status: Status
     pinned: bool
@@ -88,6 +92,13 @@ class NoteRecord(Record):
         # Only a deleted note may be empty: erasing a participant blanks their notes.
         if not self.body and self.deleted_at is None:
             raise ValueError("body is empty on a note that is not deleted")
+        return self
+
+    @model_validator(mode="after")
+    def _targets_have_their_goals(self) -> NoteRecord:
+        # The app never stores a target without its goal; a file that does was not made by it.
+        if missing := set(sdg.with_goals_of([], self.targets)) - set(self.sdgs):
+            raise ValueError(f"goal {min(missing)} of a target is not in sdgs")
         return self
 
 
@@ -122,7 +133,7 @@ class BackupFile(Record):
     """What a backup file must be, checked in full before an import writes anything."""
 
     format: Literal["sdg-pinboard-backup"]
-    version: Literal[1]
+    version: Literal[1, 2]
     board: BoardRecord
     sections: list[SectionRecord]
     participants: list[ParticipantRecord]
@@ -262,6 +273,7 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
                         body=n["body"],
                         link=n["link"],
                         sdgs=n["sdgs"],
+                        targets=n["targets"],
                         color=n["color"],
                         status=n["status"],
                         pinned=n["pinned"],

@@ -13,12 +13,15 @@ whitespace at the edge of a line, which Markdown would drop or read as indentati
 break, becomes character references (`&#32;`). Two things are changed on the way: CR LF and CR
 become LF, and control characters other than tab and LF become U+FFFD (a renderer drops some of
 them at a paragraph's edge, and no character reference can stand for them). Everything else
-renders as exactly the text that was written.
+renders as exactly the text that was written. The catalogue's words (goal names, target texts
+such as "less than $1.25 a day") are escaped the same way; goal numbers and target codes, which
+are checked against the catalogue, are written as they are.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +31,7 @@ from zoneinfo import ZoneInfo
 from .access import Credentials, load_board, require_moderator
 from .archive import Archive, AuthorData, CommentData, NoteData, collect
 from .db import Store
-from .sdg import catalogue
+from .sdg import catalogue, targets
 
 GroupBy = Literal["sdg", "section", "time"]
 Lang = Literal["nb", "en"]
@@ -58,6 +61,9 @@ WORDS: dict[str, dict[str, str]] = {
         "like": "{n} like",
         "likes": "{n} likes",
         "sdgs": "SDGs",
+        "targets": "Targets",
+        "target": "Target",
+        "text": "Text",
     },
     "nb": {
         "date": "Dato",
@@ -81,6 +87,10 @@ WORDS: dict[str, dict[str, str]] = {
         "like": "{n} likerklikk",
         "likes": "{n} likerklikk",
         "sdgs": "Bærekraftsmål",
+        "targets": "Delmål",
+        "target": "Delmål",
+        # The targets' official bokmål texts are not in the catalogue (board/data/SOURCES.md).
+        "text": "Tekst (engelsk)",
     },
 }
 
@@ -123,11 +133,22 @@ def render(archive: Archive, options: Options) -> str:
     for note in notes:
         for goal in note["sdgs"]:
             counts[goal] += 1
+    words = write.words
     if any(counts.values()):
-        words = write.words
         blocks.append(
             f"| {words['goal']} | {words['name']} | {words['notes']} |\n| ---: | :--- | ---: |\n"
             + "\n".join(f"| {n} | {inline(names[n])} | {c} |" for n, c in counts.items() if c)
+        )
+    per_target = Counter(code for note in notes for code in note["targets"])
+    if per_target:
+        # Catalogue order; the codes are checked against the catalogue, the text is escaped.
+        blocks.append(
+            f"| {words['target']} | {words['notes']} | {words['text']} |\n| :--- | ---: | :--- |\n"
+            + "\n".join(
+                f"| {code} | {per_target[code]} | {inline(target['text']['en'])} |"
+                for code, target in targets().items()
+                if code in per_target
+            )
         )
     # Pinned first, then by time; the id settles ties so the order never depends on the input's.
     notes.sort(key=lambda n: (not n["pinned"], n["created_at"], n["id"]))
@@ -205,6 +226,8 @@ class _Writer:
         ]
         if note["sdgs"]:
             facts.append(f"{words['sdgs']}: {', '.join(map(str, note['sdgs']))}")
+        if note["targets"]:
+            facts.append(f"{words['targets']}: {', '.join(note['targets'])}")
         if note["link"]:
             facts.append(link(note["link"]))
         parts = [block(note["body"], "  ")] if note["body"] else []

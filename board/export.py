@@ -78,8 +78,8 @@ WORDS: dict[str, dict[str, str]] = {
         "pending": "Venter på godkjenning",
         "hidden": "Skjult",
         "deleted": "Slettet",
-        "like": "{n} likerklikk",
-        "likes": "{n} likerklikk",
+        "like": "{n} liker",
+        "likes": "{n} liker",
         "sdgs": "Bærekraftsmål",
     },
 }

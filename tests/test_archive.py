@@ -135,10 +135,10 @@ def test_export_options_work_over_http(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "status"), [("participant", 403), (None, 403), ("bad", 401)], ids=str
+    ("who", "status"), [("participant", 403), (None, 401), ("bad", 401)], ids=str
 )
 def test_only_moderators_may_export(api: Api, who: str | None, status: int) -> None:
-    """A participant or no token gets 403, a wrong token 401, each with the error envelope."""
+    """A participant gets 403, no token or a wrong one 401, each with the error envelope."""
     slug, _ = fill(api)
     token = {"participant": api.join(slug)["token"], None: None, "bad": "not-a-token"}[who]
     response = markdown(api.client, slug, token)

@@ -137,12 +137,12 @@ def test_layout_title_metadata_table_then_one_heading_per_goal() -> None:
         "| 13 | Stoppe klimaendringene | 1 |\n\n"
         "## 12. Ansvarlig forbruk og produksjon\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 2 likerklikk · Bærekraftsmål: 12, 13\n\n"
+        "  Kari · 2026-11-26 10:15 · 2 liker · Bærekraftsmål: 12, 13\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 0 likerklikk · Bærekraftsmål: 12\n\n"
+        "  Kari · 2026-11-26 10:15 · 0 liker · Bærekraftsmål: 12\n\n"
         "## 13. Stoppe klimaendringene\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 2 likerklikk · Bærekraftsmål: 12, 13\n"
+        "  Kari · 2026-11-26 10:15 · 2 liker · Bærekraftsmål: 12, 13\n"
     )
 
 
@@ -243,7 +243,7 @@ def test_targets_table_follows_the_goal_table_and_a_note_lists_its_codes() -> No
         "with national policies and priorities |\n\n"
         "## 12. Ansvarlig forbruk og produksjon\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 0 likerklikk · Bærekraftsmål: 12 · Delmål: 12.7\n\n"
+        "  Kari · 2026-11-26 10:15 · 0 liker · Bærekraftsmål: 12 · Delmål: 12.7\n\n"
     ) in text
 
 

@@ -106,6 +106,8 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
 
 
 def require_moderator(actor: Actor) -> None:
+    if actor.role == "viewer":
+        raise ApiError(401, "token_required", "send this board's moderator key as a bearer token")
     if not actor.is_moderator:
         raise forbidden("only a moderator of this board may do this")
 

@@ -126,7 +126,11 @@ def no_content() -> Response:
 
 
 @operation(
-    "GET", "/api/sdgs", "The 17 goals with official names and colours", "anyone", response=list[Sdg]
+    "GET",
+    "/api/sdgs",
+    "The 17 goals with official names and colours, each with its targets",
+    "anyone",
+    response=list[Sdg],
 )
 async def list_sdgs(_request: Request) -> Response:
     return JSONResponse(catalogue(), headers={"Cache-Control": "public, max-age=3600"})
@@ -371,7 +375,7 @@ async def list_events(request: Request) -> Response:
 @operation(
     "GET",
     BOARD + "/stats",
-    "Notes per SDG and section, participants, viewers now",
+    "Notes per SDG, target and section, participants, viewers now",
     "anyone; pending notes count for moderators only",
     response=Stats,
 )

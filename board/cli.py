@@ -347,11 +347,11 @@ def import_command(file: str, slug: str | None) -> None:
         raise click.ClickException(f"{file}: {exc}") from None
     settings = load_settings()
     board, key = backup.restore(open_store(settings), data, slug)
-    comments = sum(len(note.comments) for note in data.notes)
+    comments = sum(len(note["comments"]) for note in data["notes"])
     click.echo(
-        f'Imported board "{board.title}" ({board.slug}): {len(data.notes)} notes, '
-        f"{comments} comments, {len(data.sections)} sections, "
-        f"{len(data.participants)} participants"
+        f'Imported board "{board.title}" ({board.slug}): {len(data["notes"])} notes, '
+        f"{comments} comments, {len(data['sections'])} sections, "
+        f"{len(data['participants'])} participants"
     )
     click.echo("\n".join(links(settings, board.slug, key)))
 

@@ -13,22 +13,25 @@ whitespace at the edge of a line, which Markdown would drop or read as indentati
 break, becomes character references (`&#32;`). Two things are changed on the way: CR LF and CR
 become LF, and control characters other than tab and LF become U+FFFD (a renderer drops some of
 them at a paragraph's edge, and no character reference can stand for them). Everything else
-renders as exactly the text that was written.
+renders as exactly the text that was written. The catalogue's words (goal names, target texts
+such as "less than $1.25 a day") are escaped the same way; goal numbers and target codes, which
+are checked against the catalogue, are written as they are.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 from .access import Credentials, load_board, require_moderator
-from .archive import Archive, AuthorRecord, CommentRecord, NoteRecord, collect
+from .archive import Archive, AuthorData, CommentData, NoteData, collect
 from .db import Store
-from .sdg import catalogue
+from .sdg import catalogue, targets
 
 GroupBy = Literal["sdg", "section", "time"]
 Lang = Literal["nb", "en"]
@@ -58,6 +61,9 @@ WORDS: dict[str, dict[str, str]] = {
         "like": "{n} like",
         "likes": "{n} likes",
         "sdgs": "SDGs",
+        "targets": "Targets",
+        "target": "Target",
+        "text": "Text",
     },
     "nb": {
         "date": "Dato",
@@ -78,9 +84,13 @@ WORDS: dict[str, dict[str, str]] = {
         "pending": "Venter på godkjenning",
         "hidden": "Skjult",
         "deleted": "Slettet",
-        "like": "{n} likerklikk",
-        "likes": "{n} likerklikk",
+        "like": "{n} liker",
+        "likes": "{n} liker",
         "sdgs": "Bærekraftsmål",
+        "targets": "Delmål",
+        "target": "Delmål",
+        # The targets' official bokmål texts are not in the catalogue (board/data/SOURCES.md).
+        "text": "Tekst (engelsk)",
     },
 }
 
@@ -105,140 +115,178 @@ def board_markdown(store: Store, slug: str, creds: Credentials, options: Options
 
 def render(archive: Archive, options: Options) -> str:
     """The board as a CommonMark document; see the module docstring for what is escaped how."""
-    board = archive.board
-    words = WORDS[options.lang or board.locale]
-    zone = ZoneInfo(board.timezone)
-    erased = {p.id for p in archive.participants if p.erased_at is not None}
-    notes = [n for n in archive.notes if options.include_hidden or _public(n)]
+    board = archive["board"]
+    lang = options.lang or cast(Lang, board["locale"])
+    write = _Writer(archive, options, lang)
+    notes = [n for n in archive["notes"] if options.include_hidden or _public(n)]
 
-    def when(value: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:
-        return value.astimezone(zone).strftime(pattern)
-
-    def author(who: AuthorRecord) -> str:
-        if who.id is not None and who.id in erased:
-            return f"*{words['erased_author']}*"
-        return inline(who.name) if who.name else f"*{words['anonymous']}*"
-
-    blocks = [f"# {inline(board.title)}"]
-    if board.description:
-        blocks.append(block(board.description, ""))
-    days = sorted({when(n.created_at, "%Y-%m-%d") for n in notes}) or [
-        when(board.created_at, "%Y-%m-%d")
-    ]
-    people = len(archive.participants) - len(erased)
-    facts = [
-        (words["date"], days[0] if len(days) == 1 else f"{days[0]} – {days[-1]}"),
-        (words["board"], link(options.board_url) if options.board_url else ""),
-        (words["notes"], str(len(notes))),
-        (
-            words["participants"],
-            f"{people} ({len(erased)} {words['erased']})"
-            if options.include_hidden and erased
-            else str(people),
-        ),
-        (words["time_zone"], inline(board.timezone)),
-        (words["generated"], when(options.generated_at) if options.generated_at else ""),
-    ]
-    blocks.append("\n".join(f"- {label}: {value}" for label, value in facts if value))
+    blocks = [f"# {inline(board['title'])}"]
+    if board["description"]:
+        blocks.append(block(board["description"], ""))
+    blocks.append(write.facts(notes))
     if not notes:
-        blocks.append(words["none"])
+        blocks.append(write.words["none"])
         return "\n\n".join(blocks) + "\n"
 
-    lang = options.lang or board.locale
     names = {goal["number"]: goal["name"][lang] for goal in catalogue()}
-    counts = {n: sum(n in note.sdgs for note in notes) for n in names}
-    rows = [f"| {n} | {inline(names[n])} | {c} |" for n, c in counts.items() if c]
-    if rows:
-        header = f"| {words['goal']} | {words['name']} | {words['notes']} |\n| ---: | :--- | ---: |"
-        blocks.append("\n".join([header, *rows]))
-
-    def item(note: NoteRecord) -> str:
-        marks = [_mark(words, note, options.include_hidden)]
-        facts = [
-            *filter(None, marks),
-            author(note.author),
-            when(note.created_at),
-            words["like" if note.likes == 1 else "likes"].format(n=note.likes),
-        ]
-        if note.sdgs:
-            facts.append(f"{words['sdgs']}: {', '.join(map(str, note.sdgs))}")
-        if note.link:
-            facts.append(link(note.link))
-        parts = [block(note.body, "  ")] if note.body else []
-        parts.append(" · ".join(facts))
-        text = "- " + "\n\n  ".join(parts)
-        for comment in note.comments:
-            if options.include_hidden or comment.deleted_at is None:
-                text += "\n\n  - " + _comment(comment, author, when, words)
-        return text
-
-    for heading, group in _groups(archive, notes, options.group_by, words, names, when):
-        if not group:
-            continue
-        ordered = sorted(group, key=lambda n: (not n.pinned, n.created_at, n.id))
-        blocks.append(f"## {heading}")
-        blocks.extend(item(note) for note in ordered)
+    counts = dict.fromkeys(names, 0)
+    for note in notes:
+        for goal in note["sdgs"]:
+            counts[goal] += 1
+    words = write.words
+    if any(counts.values()):
+        blocks.append(
+            f"| {words['goal']} | {words['name']} | {words['notes']} |\n| ---: | :--- | ---: |\n"
+            + "\n".join(f"| {n} | {inline(names[n])} | {c} |" for n, c in counts.items() if c)
+        )
+    per_target = Counter(code for note in notes for code in note["targets"])
+    if per_target:
+        # Catalogue order; the codes are checked against the catalogue, the text is escaped.
+        blocks.append(
+            f"| {words['target']} | {words['notes']} | {words['text']} |\n| :--- | ---: | :--- |\n"
+            + "\n".join(
+                f"| {code} | {per_target[code]} | {inline(target['text']['en'])} |"
+                for code, target in targets().items()
+                if code in per_target
+            )
+        )
+    # Pinned first, then by time; the id settles ties so the order never depends on the input's.
+    notes.sort(key=lambda n: (not n["pinned"], n["created_at"], n["id"]))
+    for heading, group in _groups(archive, notes, options.group_by, write, names):
+        if group:
+            blocks.append(f"## {heading}")
+            blocks.extend(write.note(note) for note in group)
     return "\n\n".join(blocks) + "\n"
 
 
-def _public(note: NoteRecord) -> bool:
-    return note.status == "visible" and note.deleted_at is None
+class _Writer:
+    """The parts of the document that depend on the board: words, time zone, who was erased."""
+
+    def __init__(self, archive: Archive, options: Options, lang: Lang) -> None:
+        self.archive = archive
+        self.options = options
+        self.words = WORDS[lang]
+        self.zone = ZoneInfo(archive["board"]["timezone"])
+        self.erased = {p["id"] for p in archive["participants"] if p["erased_at"] is not None}
+        # A note tagged with several goals is written once and placed under each of them; and a
+        # board has far fewer names than notes and comments.
+        self.written: dict[int, str] = {}
+        self.names: dict[tuple[int | None, str], str] = {}
+
+    def time(self, value: datetime) -> str:
+        """`2026-11-26 10:15` in the board's time zone."""
+        return value.astimezone(self.zone).isoformat(" ", "minutes")[:16]
+
+    def day(self, value: datetime) -> str:
+        return value.astimezone(self.zone).date().isoformat()
+
+    def facts(self, notes: list[NoteData]) -> str:
+        """The metadata list: date of the event, link, counts, time zone, when generated."""
+        words, options, board = self.words, self.options, self.archive["board"]
+        days = sorted({self.day(n["created_at"]) for n in notes}) or [self.day(board["created_at"])]
+        people = len(self.archive["participants"]) - len(self.erased)
+        erased = f" ({len(self.erased)} {words['erased']})" if options.include_hidden else ""
+        facts = [
+            (words["date"], days[0] if len(days) == 1 else f"{days[0]} – {days[-1]}"),
+            (words["board"], link(options.board_url) if options.board_url else ""),
+            (words["notes"], str(len(notes))),
+            (words["participants"], f"{people}{erased if self.erased else ''}"),
+            (words["time_zone"], inline(board["timezone"])),
+            (words["generated"], self.time(options.generated_at) if options.generated_at else ""),
+        ]
+        return "\n".join(f"- {label}: {value}" for label, value in facts if value)
+
+    def author(self, who: AuthorData) -> str:
+        key = (who["id"], who["name"])
+        if (done := self.names.get(key)) is None:
+            if who["id"] is not None and who["id"] in self.erased:
+                done = f"*{self.words['erased_author']}*"
+            else:
+                done = inline(who["name"]) if who["name"] else f"*{self.words['anonymous']}*"
+            self.names[key] = done
+        return done
+
+    def note(self, note: NoteData) -> str:
+        """A list item: the body, a line of facts, and the comments as a list inside it."""
+        if (done := self.written.get(note["id"])) is not None:
+            return done
+        words, include_hidden = self.words, self.options.include_hidden
+        marks = []
+        if include_hidden and note["deleted_at"] is not None:
+            marks.append(words["deleted"])
+        if include_hidden and note["status"] != "visible":
+            marks.append(words[note["status"]])
+        if note["pinned"]:
+            marks.append(words["pinned"])
+        facts = [f"**{mark}**" for mark in marks]
+        facts += [
+            self.author(note["author"]),
+            self.time(note["created_at"]),
+            words["like" if note["likes"] == 1 else "likes"].format(n=note["likes"]),
+        ]
+        if note["sdgs"]:
+            facts.append(f"{words['sdgs']}: {', '.join(map(str, note['sdgs']))}")
+        if note["targets"]:
+            facts.append(f"{words['targets']}: {', '.join(note['targets'])}")
+        if note["link"]:
+            facts.append(link(note["link"]))
+        parts = [block(note["body"], "  ")] if note["body"] else []
+        parts.append(" · ".join(facts))
+        text = "- " + "\n\n  ".join(parts)
+        for comment in note["comments"]:
+            if include_hidden or comment["deleted_at"] is None:
+                text += "\n\n  - " + self.comment(comment)
+        self.written[note["id"]] = text
+        return text
+
+    def comment(self, comment: CommentData) -> str:
+        facts = [self.author(comment["author"]), self.time(comment["created_at"])]
+        if comment["deleted_at"] is not None:
+            facts.insert(0, f"**{self.words['deleted']}**")
+        parts = [block(comment["body"], "    ")] if comment["body"] else []
+        parts.append(" · ".join(facts))
+        return "\n\n    ".join(parts)
 
 
-def _mark(words: dict[str, str], note: NoteRecord, include_hidden: bool) -> str:
-    """Bold words that set a note apart: deleted, pending or hidden (when shown), pinned."""
-    marks = []
-    if include_hidden and note.deleted_at is not None:
-        marks.append(words["deleted"])
-    if include_hidden and note.status != "visible":
-        marks.append(words[note.status])
-    if note.pinned:
-        marks.append(words["pinned"])
-    return " · ".join(f"**{m}**" for m in marks)
-
-
-def _comment(
-    comment: CommentRecord,
-    author: Callable[[AuthorRecord], str],
-    when: Callable[[datetime], str],
-    words: dict[str, str],
-) -> str:
-    facts = [author(comment.author), when(comment.created_at)]
-    if comment.deleted_at is not None:
-        facts.insert(0, f"**{words['deleted']}**")
-    parts = [block(comment.body, "    ")] if comment.body else []
-    parts.append(" · ".join(facts))
-    return "\n\n    ".join(parts)
+def _public(note: NoteData) -> bool:
+    return note["status"] == "visible" and note["deleted_at"] is None
 
 
 def _groups(
     archive: Archive,
-    notes: list[NoteRecord],
+    notes: list[NoteData],
     group_by: GroupBy,
-    words: dict[str, str],
+    write: _Writer,
     names: dict[int, str],
-    when: Callable[[datetime, str], str],
-) -> Iterable[tuple[str, list[NoteRecord]]]:
-    """(heading, notes) in document order; groups without notes are left out."""
+) -> Iterator[tuple[str, list[NoteData]]]:
+    """(heading, notes in order) in document order; empty groups are left out by the caller."""
     if group_by == "sdg":
-        for number, name in names.items():
-            yield f"{number}. {inline(name)}", [n for n in notes if number in n.sdgs]
-        yield words["untagged"], [n for n in notes if not n.sdgs]
-    elif group_by == "section":
-        known = {s.id for s in archive.sections}
-        for section in archive.sections:
-            yield inline(section.title), [n for n in notes if n.section_id == section.id]
-        yield words["no_section"], [n for n in notes if n.section_id not in known]
-    else:
-        days: dict[str, list[NoteRecord]] = {}
+        by_goal: dict[int, list[NoteData]] = {number: [] for number in names}
         for note in notes:
-            days.setdefault(when(note.created_at, "%Y-%m-%d"), []).append(note)
-        yield from sorted(days.items())
+            for goal in note["sdgs"]:
+                by_goal[goal].append(note)
+        for number, name in names.items():
+            yield f"{number}. {inline(name)}", by_goal[number]
+        yield write.words["untagged"], [n for n in notes if not n["sdgs"]]
+    elif group_by == "section":
+        by_section: dict[int | None, list[NoteData]] = {s["id"]: [] for s in archive["sections"]}
+        elsewhere: list[NoteData] = []
+        for note in notes:
+            by_section.get(note["section_id"], elsewhere).append(note)
+        for section in archive["sections"]:
+            yield inline(section["title"]), by_section[section["id"]]
+        yield write.words["no_section"], elsewhere
+    else:
+        by_day: dict[str, list[NoteData]] = {}
+        for note in notes:
+            by_day.setdefault(write.day(note["created_at"]), []).append(note)
+        yield from sorted(by_day.items())
 
 
 # Escaping -----------------------------------------------------------------------------------
 
-_ESCAPES = {ord(c): "\\" + c for c in "\\`*_[]<>&|~#{}^$"}
+# The backslash first, so the escapes added after it are not escaped again.
+_SIGNIFICANT = "\\`*_[]<>&|~#{}^$"
 # List items, thematic breaks and setext underlines: only where a line starts.
 _LINE_START = re.compile(r"^(?:[-+=]|[0-9]{1,9}[.)])")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -248,7 +296,9 @@ _SAFE_LINK = re.compile(r"(?i)https?://")
 
 
 def _plain(text: str) -> str:
-    return _CONTROL.sub("\ufffd", _BREAK.sub("\n", text))
+    if "\r" in text:
+        text = _BREAK.sub("\n", text)
+    return _CONTROL.sub("\ufffd", text)
 
 
 def _references(match: re.Match[str]) -> str:
@@ -258,8 +308,14 @@ def _references(match: re.Match[str]) -> str:
 def _line(line: str) -> str:
     # Whitespace at either end of a line is dropped by a paragraph, or read as indentation (code)
     # or as a hard break (two trailing spaces); as character references it is just text.
-    line = _LINE_START.sub(_escape_last, line.translate(_ESCAPES))
-    return _EDGE_SPACE.sub(_references, line)
+    for char in _SIGNIFICANT:
+        if char in line:  # most lines have none of them: a scan is cheaper than a regex
+            line = line.replace(char, "\\" + char)
+    if line[:1] in "-+=0123456789":
+        line = _LINE_START.sub(_escape_last, line)
+    if line[:1].isspace() or line[-1:].isspace():
+        line = _EDGE_SPACE.sub(_references, line)
+    return line
 
 
 def _escape_last(match: re.Match[str]) -> str:

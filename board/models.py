@@ -100,6 +100,10 @@ class Note(SQLModel, table=True):
     body: str = Field(max_length=2000)
     link: str | None = Field(default=None, max_length=2000)
     sdgs: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    # SDG target codes in catalogue order (#8); notes made before targets existed have none.
+    targets: list[str] = Field(
+        default_factory=list, sa_type=sa.JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     color: str = Field(default="yellow", max_length=16)
     status: str = Field(default="visible", max_length=8)
     pinned: bool = False

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from . import audit, events, wordfilter
+from . import audit, events, sdg, wordfilter
 from .access import Actor, Credentials, load_board, require_participant, require_writer
 from .db import Store
 from .errors import ApiError, forbidden, not_found
@@ -17,10 +17,10 @@ from .models import Board, Comment, Like, Note, Section, utcnow
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
 from .views import comment_view, for_role, note_view, note_with_comments
 
-AUTHOR_FIELDS = {"body", "sdgs", "link", "color"}
-CONTENT_FIELDS = ("body", "sdgs", "link", "section_id", "color")
+AUTHOR_FIELDS = {"body", "sdgs", "targets", "link", "color"}
+CONTENT_FIELDS = ("body", "sdgs", "targets", "link", "section_id", "color")
 # What a note says: a moderator who changes these marks the note `edited_by_moderator`.
-WORDING_FIELDS = {"body", "link", "sdgs"}
+WORDING_FIELDS = {"body", "link", "sdgs", "targets"}
 # The same participant posting the same text again within this gets the first note back.
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
@@ -83,6 +83,7 @@ def post_note(
                 body=spec.body,
                 link=spec.link,
                 sdgs=spec.sdgs,
+                targets=spec.targets,
                 color=spec.color,
                 status="pending" if pre_moderated or flag else "visible",
                 flag_reason=flag,
@@ -175,16 +176,22 @@ def update_note(
                     f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
                 )
         _check_version(note, if_match)
-        for field in ("body", "sdgs", "color", "status", "pinned", "position"):
+        for field in ("body", "sdgs", "targets", "color", "status", "pinned", "position"):
             if field in fields and getattr(change, field) is None:
                 raise ApiError(422, "invalid", f"{field} cannot be null")
+        wanted = {f: getattr(change, f) for f in fields}
+        if "sdgs" in wanted or "targets" in wanted:
+            # A target implies its goal, whichever of the two the edit sends (the other is kept).
+            wanted["sdgs"] = sdg.with_goals_of(
+                wanted.get("sdgs", note.sdgs), wanted.get("targets", note.targets)
+            )
         _check_content(
             session,
             board,
-            change.sdgs if "sdgs" in fields else None,
+            wanted["sdgs"] if "sdgs" in fields else None,
             change.section_id if "section_id" in fields else None,
         )
-        changed = {f for f in fields if getattr(note, f) != getattr(change, f)}
+        changed = {f for f, value in wanted.items() if getattr(note, f) != value}
         # A moderator who sets the status has looked at the note: the flag has done its work.
         unflag = actor.is_moderator and "status" in fields and note.flag_reason is not None
         if not changed and not unflag:
@@ -192,7 +199,7 @@ def update_note(
         was_visible = note.status == "visible"
         before = {f: getattr(note, f) for f in changed}
         for field in changed:
-            setattr(note, field, getattr(change, field))
+            setattr(note, field, wanted[field])
         if actor.is_moderator:
             if unflag:
                 note.flag_reason = None

@@ -8,8 +8,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from . import sdg
 from .slug import SLUG_PATTERN
 
 NOTE_MAX = 2000
@@ -20,6 +28,8 @@ Color = Literal["yellow", "orange", "pink", "purple", "blue", "green", "white"]
 Status = Literal["pending", "visible", "hidden"]
 Moderation = Literal["pre", "post"]
 Locale = Literal["nb", "en"]
+TARGET_PATTERN = r"^(?:[1-9]|1[0-7])\.(?:[1-9][0-9]?|[a-z])$"
+TARGET_COUNT = 169
 
 
 def _storable(value: str) -> str:
@@ -43,6 +53,16 @@ def _sorted_unique(values: list[int]) -> list[int]:
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+def _known_targets(codes: list[str]) -> list[str]:
+    unknown = [code for code in codes if not sdg.is_target(code)]
+    if unknown:
+        raise ValueError(
+            f"unknown SDG target {unknown[0][:20]!r}; "
+            "the codes are in GET /api/sdgs (such as 12.7 or 12.a)"
+        )
+    return sdg.in_order(codes)
 
 
 def _http_url(value: str | None) -> str | None:
@@ -78,6 +98,13 @@ Goals = Annotated[
     list[Annotated[int, Field(ge=1, le=17)]],
     Field(max_length=17),
     AfterValidator(_sorted_unique),
+]
+# Target codes such as 12.7 or 12.a, kept unique in catalogue order (12.7 before 12.a). The
+# pattern is for the OpenAPI document only: the catalogue decides, with a message a person reads.
+Targets = Annotated[
+    list[Annotated[str, Field(json_schema_extra={"pattern": TARGET_PATTERN})]],
+    Field(max_length=TARGET_COUNT),
+    AfterValidator(_known_targets),
 ]
 # Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -144,9 +171,15 @@ class NoteCreate(Input):
     client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     body: NoteBody
     sdgs: Goals = []
+    targets: Targets = Field([], description="SDG target codes; each one adds its goal to `sdgs`")
     section_id: Id | None = None
     link: Link = None
     color: Color = "yellow"
+
+    @model_validator(mode="after")
+    def _targets_imply_goals(self) -> NoteCreate:
+        self.sdgs = sdg.with_goals_of(self.sdgs, self.targets)
+        return self
 
 
 class NoteUpdate(Input):
@@ -154,6 +187,9 @@ class NoteUpdate(Input):
 
     body: NoteBody | None = None
     sdgs: Goals | None = None
+    targets: Targets | None = Field(
+        None, description="Replaces the note's targets; each one adds its goal to `sdgs`"
+    )
     link: Link = None
     color: Color | None = None
     section_id: Id | None = None
@@ -171,10 +207,20 @@ class SdgName(BaseModel):
     nb: str
 
 
+class TargetText(BaseModel):
+    en: str = Field(description="Official English text; there is no official bokmål text here")
+
+
+class SdgTarget(BaseModel):
+    code: str = Field(description="12.7, 12.a: the goal's number, a dot, a number or letter")
+    text: TargetText
+
+
 class Sdg(BaseModel):
     number: int
     name: SdgName
     color: str
+    targets: list[SdgTarget] = Field(description="The goal's targets in the UN's order")
 
 
 class SectionPublic(BaseModel):
@@ -221,6 +267,7 @@ class NotePublic(BaseModel):
     body: str
     link: str | None
     sdgs: list[int]
+    targets: list[str] = Field(description="SDG target codes in catalogue order")
     color: Color
     status: Status
     pinned: bool
@@ -277,6 +324,11 @@ class SdgCount(BaseModel):
     notes: int
 
 
+class TargetCount(BaseModel):
+    code: str
+    notes: int
+
+
 class SectionCount(BaseModel):
     id: int | None
     title: str
@@ -287,6 +339,9 @@ class Stats(BaseModel):
     notes: int = Field(description="Visible notes (moderators: all notes but deleted ones)")
     pending: int | None = Field(None, description="Notes awaiting approval; moderators only")
     sdgs: list[SdgCount]
+    targets: list[TargetCount] = Field(
+        description="Notes per target, every target in catalogue order"
+    )
     sections: list[SectionCount]
     participants: int
     viewers: int = Field(description="Open live connections now")

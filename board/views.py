@@ -72,6 +72,7 @@ def note_view(note: Note, comments: Iterable[Comment], moderator: bool = False) 
         "body": note.body,
         "link": note.link,
         "sdgs": list(note.sdgs),
+        "targets": list(note.targets),
         "color": note.color,
         "status": note.status,
         "pinned": note.pinned,

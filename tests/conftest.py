@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ POSTGRES_URL = os.environ.get(
     "BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ADMIN_TOKEN = "test-admin-token-0123456789"
+DEFAULT_BODY = "Krav om utslippsfrie byggeplasser"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -134,6 +136,7 @@ class Api:
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
+        self.default_bodies: Counter[str] = Counter()
 
     def create_board(self, **fields: Any) -> tuple[str, str]:
         """A new board; returns (slug, moderator key)."""
@@ -148,17 +151,24 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def post(
-        self, slug: str, token: str, body: str = "Krav om utslippsfrie byggeplasser", **fields: Any
-    ) -> Any:
+    def post(self, slug: str, token: str, body: str | None = None, **fields: Any) -> Any:
+        """POST a note. Without a body: DEFAULT_BODY, numbered from a token's second note on
+        (the same text again within ten minutes would be a duplicate); a retry that names its
+        client_id gets DEFAULT_BODY again."""
+        if body is None:
+            posted = self.default_bodies[token]
+            self.default_bodies[token] += "client_id" not in fields
+            body = (
+                DEFAULT_BODY
+                if posted == 0 or "client_id" in fields
+                else f"{DEFAULT_BODY} {posted + 1}"
+            )
         fields.setdefault("client_id", uuid.uuid4().hex)
         return self.client.post(
             f"/api/boards/{slug}/notes", json={"body": body, **fields}, headers=auth(token)
         )
 
-    def note(
-        self, slug: str, token: str, body: str = "Krav om utslippsfrie byggeplasser", **fields: Any
-    ) -> dict[str, Any]:
+    def note(self, slug: str, token: str, body: str | None = None, **fields: Any) -> dict[str, Any]:
         response = self.post(slug, token, body, **fields)
         assert response.status_code == 201, response.text
         return dict(response.json())

@@ -65,10 +65,11 @@ def fill(api: Api) -> tuple[str, str]:
         kari["token"],
         "Utslippsfrie byggeplasser – krav i alle byggekontrakter fra 2025.\n# ikke en overskrift",
         sdgs=[12, 13],
+        targets=["12.7", "13.2"],
         section_id=strategy,
         link="https://www.anskaffelser.no/",
     )
-    second = note(ola["token"], "[lenke](javascript:alert(1)) og <script>", sdgs=[12])
+    second = note(ola["token"], "[lenke](javascript:alert(1)) og <script>", targets=["12.7"])
     third = note(anon["token"], "Anonymt innspill  ", section_id=examples, color="green")
     hidden = note(kari["token"], "Skjult innspill", sdgs=[5])
     pending = note(ola["token"], "Venter på godkjenning", sdgs=[5])
@@ -134,10 +135,10 @@ def test_export_options_work_over_http(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("who", "status"), [("participant", 403), (None, 403), ("bad", 401)], ids=str
+    ("who", "status"), [("participant", 403), (None, 401), ("bad", 401)], ids=str
 )
 def test_only_moderators_may_export(api: Api, who: str | None, status: int) -> None:
-    """A participant or no token gets 403, a wrong token 401, each with the error envelope."""
+    """A participant gets 403, no token or a wrong one 401, each with the error envelope."""
     slug, _ = fill(api)
     token = {"participant": api.join(slug)["token"], None: None, "bad": "not-a-token"}[who]
     response = markdown(api.client, slug, token)
@@ -342,6 +343,7 @@ def test_backup_moves_a_board_to_the_other_database_unchanged(
     assert after["md"] == before["md"]
     assert after["hidden"] == before["hidden"]
     old, new = json.loads(before["json"]), json.loads(after["json"])
+    assert [n["targets"] for n in old["notes"]][:2] == [["12.7", "13.2"], ["12.7"]]
     assert new["sections"][0]["id"] != old["sections"][0]["id"]
     assert without_ids(new) == without_ids(old)
 
@@ -380,7 +382,7 @@ def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> 
     participant = api.join(slug, "Siri")
     raw = backup.dump(archive.read(store, slug))
     document = json.loads(raw)
-    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 1)
+    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 2)
     assert key.encode() not in raw and participant["token"].encode() not in raw
     assert b"hash" not in raw and b"token" not in raw
     assert [p["name"] for p in document["participants"]] == ["Kari", "Ola <b>", "", "", "Siri"]
@@ -391,7 +393,7 @@ def valid_backup() -> dict[str, Any]:
     t = "2026-11-26T09:15:00Z"
     return {
         "format": "sdg-pinboard-backup",
-        "version": 1,
+        "version": 2,
         "board": {
             "slug": "importert",
             "title": "Importert",
@@ -416,6 +418,7 @@ def valid_backup() -> dict[str, Any]:
                 "body": "Innspill",
                 "link": None,
                 "sdgs": [12],
+                "targets": ["12.7"],
                 "color": "yellow",
                 "status": "visible",
                 "pinned": False,
@@ -461,9 +464,11 @@ BAD_FILES = {
     "another format": (changed("format", "trello"), "not an SDG Pinboard backup"),
     "no version": (changed("version", KeyError), "version"),
     "version as text": (changed("version", "1"), "version"),
-    "newer version": (changed("version", 2), "version 2 backup, newer"),
+    "newer version": (changed("version", 3), "version 3 backup, newer"),
     "NaN": (changed("notes.0.position", float("nan")), "NaN"),
     "goal 18": (changed("notes.0.sdgs", [18]), "notes.0.sdgs.0"),
+    "unknown target": (changed("notes.0.targets", ["12.99"]), "notes.0.targets"),
+    "target without its goal": (changed("notes.0.targets", ["13.2"]), "goal 13 of a target"),
     "body too long": (changed("notes.0.body", "x" * 2001), "notes.0.body"),
     "empty body": (changed("notes.0.body", ""), "body is empty"),
     "unknown status": (changed("notes.0.status", "deleted"), "notes.0.status"),
@@ -489,6 +494,19 @@ def test_the_valid_backup_of_the_refusal_table_imports(tmp_path: Path) -> None:
     assert without_ids(json.loads(backup.dump(archive.read(store, board.slug)))) == without_ids(
         valid_backup()
     )
+    store.dispose()
+
+
+def test_a_version_1_backup_without_targets_imports_with_none(tmp_path: Path) -> None:
+    """A file from before targets (version 1, no `targets`) imports; its notes have no targets."""
+    old = valid_backup() | {"version": 1}
+    del old["notes"][0]["targets"]
+    store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    db.upgrade(store.engine)
+    board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
+    again = json.loads(backup.dump(archive.read(store, board.slug)))
+    assert (again["version"], again["notes"][0]["targets"]) == (2, [])
+    assert again["notes"][0]["sdgs"] == [12]
     store.dispose()
 
 

@@ -282,6 +282,18 @@ SDGS_WRONG = {
     "sdgs-object": {"12": True},
     "sdgs-null": None,
 }
+TARGETS_WRONG = {
+    "targets-unknown-12.99": ["12.99"],
+    "targets-goal-18": ["18.1"],
+    "targets-indicator-12.7.1": ["12.7.1"],
+    "targets-upper-case": ["12.A"],
+    "targets-string": "12.7",
+    "targets-number": [12.7],
+    "targets-nested-list": [["12.7"]],
+    "targets-170-items": ["12.7"] * 170,
+    "targets-long-string": ["1" * 10_000],
+    "targets-null": None,
+}
 SECTION_WRONG = {
     "section_id-10e20": 10**20,
     "section_id-2e31": 2**31,
@@ -420,7 +432,9 @@ def field_cases() -> list[Case]:
             "client_id-null": None,
         },
     )
-    cases += overrides("post_note", SDGS_WRONG | SECTION_WRONG | LINK_WRONG | COLOR_WRONG)
+    cases += overrides(
+        "post_note", SDGS_WRONG | TARGETS_WRONG | SECTION_WRONG | LINK_WRONG | COLOR_WRONG
+    )
     cases += overrides(
         "post_note",
         {
@@ -451,6 +465,9 @@ def field_cases() -> list[Case]:
             "sdgs-18": [18],
             "sdgs-string-12": "12",
             "sdgs-null": None,
+            "targets-unknown-12.99": ["12.99"],
+            "targets-string": "12.7",
+            "targets-null": None,
             "color-not-in-palette": "red",
             "color-null": None,
             "status-unknown": "deleted",

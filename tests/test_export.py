@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from board import export
+from board import backup, export, sdg
 from board.archive import Archive
 from board.export import GroupBy, Options, link, render
 
@@ -37,6 +37,7 @@ def note(id: int, body: str = "Krav om utslippsfrie byggeplasser", **fields: Any
         "body": body,
         "link": None,
         "sdgs": [],
+        "targets": [],
         "color": "yellow",
         "status": "visible",
         "pinned": False,
@@ -64,7 +65,7 @@ def archive(notes: list[dict[str, Any]], section: str = "Strategi", **board: Any
     """A validated archive of one board with two sections and two participants (one erased)."""
     data = {
         "format": "sdg-pinboard-backup",
-        "version": 1,
+        "version": 2,
         "board": {
             "slug": "webinar",
             "title": "Innovative anskaffelser",
@@ -89,7 +90,7 @@ def archive(notes: list[dict[str, Any]], section: str = "Strategi", **board: Any
         ],
         "notes": notes,
     }
-    return Archive.model_validate_json(json.dumps(data))
+    return backup.parse(json.dumps(data).encode())
 
 
 def headings(text: str, level: int = 2) -> list[str]:
@@ -136,12 +137,12 @@ def test_layout_title_metadata_table_then_one_heading_per_goal() -> None:
         "| 13 | Stoppe klimaendringene | 1 |\n\n"
         "## 12. Ansvarlig forbruk og produksjon\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 2 likerklikk · Bærekraftsmål: 12, 13\n\n"
+        "  Kari · 2026-11-26 10:15 · 2 liker · Bærekraftsmål: 12, 13\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 0 likerklikk · Bærekraftsmål: 12\n\n"
+        "  Kari · 2026-11-26 10:15 · 0 liker · Bærekraftsmål: 12\n\n"
         "## 13. Stoppe klimaendringene\n\n"
         "- Krav om utslippsfrie byggeplasser\n\n"
-        "  Kari · 2026-11-26 10:15 · 2 likerklikk · Bærekraftsmål: 12, 13\n"
+        "  Kari · 2026-11-26 10:15 · 2 liker · Bærekraftsmål: 12, 13\n"
     )
 
 
@@ -221,6 +222,92 @@ def test_times_are_in_the_board_time_zone() -> None:
     assert "2026-07-01 00:30" in oslo and "- Date: 2026-07-01\n" in oslo
     new_york = render(archive(notes, timezone="America/New_York"), Options(lang="en"))
     assert "2026-06-30 18:30" in new_york and "- Date: 2026-06-30\n" in new_york
+
+
+# Targets ------------------------------------------------------------------------------------
+
+
+def test_targets_table_follows_the_goal_table_and_a_note_lists_its_codes() -> None:
+    """Notes with targets add a table of targets (code, count, English text) after the goals."""
+    text = render(
+        archive([note(1, sdgs=[12], targets=["12.7"]), note(2, sdgs=[12], targets=["12.7"])]),
+        Options(),
+    )
+    assert (
+        "| Mål | Navn | Innspill |\n"
+        "| ---: | :--- | ---: |\n"
+        "| 12 | Ansvarlig forbruk og produksjon | 2 |\n\n"
+        "| Delmål | Innspill | Tekst (engelsk) |\n"
+        "| :--- | ---: | :--- |\n"
+        "| 12.7 | 2 | Promote public procurement practices that are sustainable, in accordance "
+        "with national policies and priorities |\n\n"
+        "## 12. Ansvarlig forbruk og produksjon\n\n"
+        "- Krav om utslippsfrie byggeplasser\n\n"
+        "  Kari · 2026-11-26 10:15 · 0 liker · Bærekraftsmål: 12 · Delmål: 12.7\n\n"
+    ) in text
+
+
+def test_no_targets_table_when_no_note_has_targets() -> None:
+    """Notes tagged with goals only leave the summary at the goal table, in either language."""
+    data = archive([note(1, sdgs=[12]), note(2, sdgs=[13])])
+    for lang in ("nb", "en"):
+        tables = [t for t in MD.parse(render(data, Options(lang=lang))) if t.type == "table_open"]
+        assert len(tables) == 1, lang
+
+
+def test_targets_table_has_a_row_per_target_with_notes_in_catalogue_order() -> None:
+    """Rows are the targets that have notes, 12.7 before 12.a, each counted once per note."""
+    text = render(
+        archive(
+            [
+                note(1, sdgs=[12, 13], targets=["12.a", "13.2"]),
+                note(2, sdgs=[12], targets=["12.7", "12.a"]),
+            ]
+        ),
+        Options(lang="en"),
+    )
+    tokens = MD.parse(text)
+    second = [i for i, t in enumerate(tokens) if t.type == "table_open"][1]
+    cells = [inline_text(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "th_open"]
+    assert cells[3:] == ["Target", "Notes", "Text"]
+    rows = [
+        inline_text(tokens[i + 1])
+        for i, t in enumerate(tokens[second:], second)
+        if t.type == "td_open"
+    ][::3]
+    assert rows == ["12.7", "12.a", "13.2"]
+    assert "| 12.a | 2 |" in text and "| 12.7 | 1 |" in text
+
+
+def test_a_note_lists_its_target_codes_under_each_of_its_goals() -> None:
+    """A note with goals 12 and 13 shows all its target codes under both goal headings."""
+    text = render(archive([note(1, sdgs=[12, 13], targets=["12.7", "13.2"])]), Options(lang="en"))
+    assert headings(text) == ["12. Responsible consumption and production", "13. Climate action"]
+    assert text.count("· SDGs: 12, 13 · Targets: 12.7, 13.2\n") == 2
+
+
+def test_targets_of_hidden_notes_count_only_when_they_are_included() -> None:
+    """A hidden note's targets stay out of the table unless include_hidden puts the note in."""
+    hidden = note(2, "skjult", status="hidden", sdgs=[12], targets=["12.7"])
+    data = archive([note(1, sdgs=[12]), hidden])
+    assert "12.7" not in render(data, Options(lang="en"))
+    assert "| 12.7 | 1 |" in render(data, Options(lang="en", include_hidden=True))
+
+
+def test_every_target_text_renders_as_itself_in_the_table() -> None:
+    """The official text of each of the 169 targets ($ signs and all) reads back unchanged."""
+    every = list(sdg.targets())
+    data = archive([note(1, sdgs=list(range(1, 18)), targets=every)])
+    tokens = MD.parse(render(data, Options(lang="en")))
+    second = [i for i, t in enumerate(tokens) if t.type == "table_open"][1]
+    cells = [
+        inline_text(tokens[i + 1])
+        for i, t in enumerate(tokens[second:], second)
+        if t.type == "td_open"
+    ]
+    assert cells[0::3] == every
+    assert cells[2::3] == [t["text"]["en"] for t in sdg.targets().values()]
+    assert "$1.25" in cells[2]
 
 
 # Grouping -----------------------------------------------------------------------------------
@@ -392,6 +479,7 @@ def user_archive(texts: UserText) -> Archive:
                 texts.body,
                 section_id=7,
                 sdgs=[12],
+                targets=["12.7", "12.a"],
                 link="https://example.org/a?b=c&d=<e>",
                 author={"id": 1, "name": texts.name},
                 comments=[comment(1, texts.comment, author={"id": 1, "name": texts.commenter})],

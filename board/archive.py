@@ -1,6 +1,6 @@
 """A whole board as plain data: what the Markdown export renders and the JSON backup holds.
 
-Plain dicts with static types (TypedDict), read from the database in four queries: a board of
+Plain dicts with static types (TypedDict), read from the database in five queries: a board of
 10,000 notes and 20,000 comments reads in a fraction of a second, which validated objects would
 not. The JSON backup is this data as it is (backup.py checks a file against the same shape before
 importing it). Ids are the database's and change on import; references between records use them.
@@ -17,11 +17,12 @@ from sqlmodel import Session, SQLModel
 
 from .access import load_board
 from .db import Store
-from .models import Board, Comment, Note, Participant, Section
+from .models import Audit, Board, Comment, Note, Participant, Section
 
 FORMAT: Final = "sdg-pinboard-backup"
-# 2: notes have `targets` (#8). Version 1 files, without them, still import.
-VERSION: Final = 2
+# 2: notes have `targets` (#8). 3: the audit trail, bans, flags, word filter, retention (#7).
+# Older files, without them, still import.
+VERSION: Final = 3
 
 
 class AuthorData(TypedDict):
@@ -55,6 +56,8 @@ class NoteData(TypedDict):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    flag_reason: str | None  # why the word filter held it (moderators' eyes only)
+    edited_by_moderator: bool
     comments: list[CommentData]
 
 
@@ -69,6 +72,7 @@ class ParticipantData(TypedDict):
     name: str
     created_at: datetime
     erased_at: datetime | None
+    banned_at: datetime | None
 
 
 class BoardData(TypedDict):
@@ -80,9 +84,21 @@ class BoardData(TypedDict):
     locked: bool
     require_sdg: bool
     timezone: str
+    word_filter: list[str]
+    retention_days: int | None
     created_at: datetime
     updated_at: datetime
     seq: int
+
+
+class AuditData(TypedDict):
+    id: int
+    at: datetime
+    moderator: str  # the key's name
+    action: str
+    note_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class Archive(TypedDict):
@@ -94,6 +110,7 @@ class Archive(TypedDict):
     sections: list[SectionData]
     participants: list[ParticipantData]
     notes: list[NoteData]
+    audit: list[AuditData]  # oldest first
 
 
 def read(store: Store, slug: str) -> Archive:
@@ -103,15 +120,21 @@ def read(store: Store, slug: str) -> Archive:
 
 
 def collect(session: Session, board: Board) -> Archive:
-    """Read the board's sections, participants, notes and comments in four queries."""
+    """Read the board's sections, participants, notes, comments and audit trail in five queries."""
     sections: list[SectionData] = [
         {"id": i, "title": title, "position": position}
         for i, title, position in _rows(session, Section, board, "id", "title", "position")
     ]
     participants: list[ParticipantData] = [
-        {"id": i, "name": name, "created_at": _utc(created), "erased_at": _utc_or_none(erased)}
-        for i, name, created, erased in _rows(
-            session, Participant, board, "id", "name", "created_at", "erased_at"
+        {
+            "id": i,
+            "name": name,
+            "created_at": _utc(created),
+            "erased_at": _utc_or_none(erased),
+            "banned_at": _utc_or_none(banned),
+        }
+        for i, name, created, erased, banned in _rows(
+            session, Participant, board, "id", "name", "created_at", "erased_at", "banned_at"
         )
     ]
     comments: dict[int, list[CommentData]] = {}
@@ -147,14 +170,31 @@ def collect(session: Session, board: Board) -> Archive:
             "created_at": _utc(row[15]),
             "updated_at": _utc(row[16]),
             "deleted_at": _utc_or_none(row[17]),
+            "flag_reason": row[18],
+            "edited_by_moderator": row[19],
             "comments": comments.get(row[0], []),
         }
         for row in _rows(
             session, Note, board, "id", "client_id", "section_id", "author_id", "author_name",
             "body", "link", "sdgs", "targets", "color", "status", "pinned", "position", "likes",
-            "version", "created_at", "updated_at", "deleted_at",
+            "version", "created_at", "updated_at", "deleted_at", "flag_reason",
+            "edited_by_moderator",
         )
     ]  # fmt: skip
+    audit: list[AuditData] = [
+        {
+            "id": i,
+            "at": _utc(at),
+            "moderator": moderator,
+            "action": action,
+            "note_id": note_id,
+            "before": before,
+            "after": after,
+        }
+        for i, at, moderator, action, note_id, before, after in _rows(
+            session, Audit, board, "id", "at", "moderator", "action", "note_id", "before", "after"
+        )
+    ]
     assert board.id is not None
     return {
         "format": FORMAT,
@@ -168,6 +208,8 @@ def collect(session: Session, board: Board) -> Archive:
             "locked": board.locked,
             "require_sdg": board.require_sdg,
             "timezone": board.timezone,
+            "word_filter": list(board.word_filter),
+            "retention_days": board.retention_days,
             "created_at": _utc(board.created_at),
             "updated_at": _utc(board.updated_at),
             "seq": board.seq,
@@ -175,6 +217,7 @@ def collect(session: Session, board: Board) -> Archive:
         "sections": sections,
         "participants": participants,
         "notes": notes,
+        "audit": audit,
     }
 
 

@@ -1,8 +1,9 @@
 """The JSON backup: a whole board written to a file, and a file made into a board again.
 
-The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 2 (version
-1 files, from before notes had targets, import with none); the models below say what each field
-may hold (README: "Backup and import"). Import checks the whole
+The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 3 (version
+1 files, from before notes had targets, import with none; version 1 and 2 files, from before the
+audit trail, import without one); the models below say what each field may hold (README:
+"Backup and import"). Import checks the whole
 file against them before it writes anything, then recreates the board in one transaction with new
 ids and a new moderator key (keys and tokens are never in a backup: participants join again).
 """
@@ -19,14 +20,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from sqlmodel import Session, SQLModel, select
 
 from . import sdg, tokens
-from .archive import FORMAT, VERSION, Archive, AuthorData
+from .archive import FORMAT, VERSION, Archive, AuditData, AuthorData
 from .boards import OWNER_KEY_NAME
 from .db import Store
 from .errors import ApiError
 from .http import describe
-from .models import Board, Comment, ModeratorKey, Note, Participant, Section
+from .models import Audit, Board, Comment, ModeratorKey, Note, Participant, Section
 from .schemas import (
     COMMENT_MAX,
+    FILTER_ENTRY_MAX,
     NAME_MAX,
     NOTE_MAX,
     Color,
@@ -35,6 +37,7 @@ from .schemas import (
     Link,
     Locale,
     Moderation,
+    RetentionDays,
     Status,
     Storable,
     Targets,
@@ -85,6 +88,9 @@ class NoteRecord(Record):
     created_at: Timestamp
     updated_at: Timestamp
     deleted_at: Timestamp | None
+    # Absent in version 1 and 2 files, made before the word filter.
+    flag_reason: Annotated[Text, Field(max_length=200)] | None = None
+    edited_by_moderator: bool = False
     comments: list[CommentRecord]
 
     @model_validator(mode="after")
@@ -113,6 +119,7 @@ class ParticipantRecord(Record):
     name: Annotated[Text, Field(max_length=NAME_MAX)]
     created_at: Timestamp
     erased_at: Timestamp | None
+    banned_at: Timestamp | None = None
 
 
 class BoardRecord(Record):
@@ -124,27 +131,47 @@ class BoardRecord(Record):
     locked: bool
     require_sdg: bool
     timezone: TimeZone
+    word_filter: Annotated[
+        list[Annotated[Text, Field(min_length=1, max_length=FILTER_ENTRY_MAX)]],
+        Field(max_length=500),
+    ] = []
+    retention_days: RetentionDays | None = None
     created_at: Timestamp
     updated_at: Timestamp
     seq: Annotated[Count, Field(description="The board's last event number")]
+
+
+class AuditRecord(Record):
+    id: Id
+    at: Timestamp
+    moderator: Annotated[Text, Field(max_length=NAME_MAX)]
+    action: Annotated[str, Field(pattern=r"^[a-z][a-z.]{0,19}$")]
+    note_id: Id | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
 
 
 class BackupFile(Record):
     """What a backup file must be, checked in full before an import writes anything."""
 
     format: Literal["sdg-pinboard-backup"]
-    version: Literal[1, 2]
+    version: Literal[1, 2, 3]
     board: BoardRecord
     sections: list[SectionRecord]
     participants: list[ParticipantRecord]
     notes: list[NoteRecord]
+    audit: list[AuditRecord] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> BackupFile:
         sections = _unique("sections", [s.id for s in self.sections])
         people = _unique("participants", [p.id for p in self.participants])
-        _unique("notes", [n.id for n in self.notes])
+        notes = _unique("notes", [n.id for n in self.notes])
         _unique("comments", [c.id for n in self.notes for c in n.comments])
+        _unique("audit entries", [a.id for a in self.audit])
+        for index, entry in enumerate(self.audit):
+            if entry.note_id is not None and entry.note_id not in notes:
+                raise ValueError(f"audit.{index}.note_id {entry.note_id} is not a note")
         if len({n.client_id for n in self.notes}) != len(self.notes):
             raise ValueError("two notes have the same client_id")
         for index, note in enumerate(self.notes):
@@ -226,6 +253,8 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
                 locked=saved["locked"],
                 require_sdg=saved["require_sdg"],
                 timezone=saved["timezone"],
+                word_filter=saved["word_filter"],
+                retention_days=saved["retention_days"],
                 seq=saved["seq"],
                 created_at=_utc(saved["created_at"]),
                 updated_at=_utc(saved["updated_at"]),
@@ -235,7 +264,10 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
             assert board.id is not None
             session.add(
                 ModeratorKey(
-                    board_id=board.id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key)
+                    board_id=board.id,
+                    name=OWNER_KEY_NAME,
+                    key_hash=tokens.hash_token(key),
+                    owner=True,
                 )
             )
             sections = _insert(
@@ -253,6 +285,7 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
                         name=p["name"],
                         created_at=_utc(p["created_at"]),
                         erased_at=_utc_or_none(p["erased_at"]),
+                        banned_at=_utc_or_none(p["banned_at"]),
                     )
                     for p in archive["participants"]
                 },
@@ -283,6 +316,8 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
                         created_at=_utc(n["created_at"]),
                         updated_at=_utc(n["updated_at"]),
                         deleted_at=_utc_or_none(n["deleted_at"]),
+                        flag_reason=n["flag_reason"],
+                        edited_by_moderator=n["edited_by_moderator"],
                     )
                     for n in archive["notes"]
                 },
@@ -300,10 +335,45 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
                 for n in archive["notes"]
                 for c in n["comments"]
             )
+            ids = {"participant": people, "note": notes, "section": sections}
+            session.add_all(
+                Audit(
+                    board_id=board.id,
+                    at=_utc(a["at"]),
+                    moderator=a["moderator"],
+                    action=a["action"],
+                    note_id=None if a["note_id"] is None else notes[a["note_id"]],
+                    before=_renumbered(a, a["before"], ids),
+                    after=_renumbered(a, a["after"], ids),
+                )
+                for a in archive["audit"]
+            )
     except sa.exc.IntegrityError:
         # Another process made a board with this slug between the check and the commit.
         raise taken from None
     return board, key
+
+
+def _renumbered(
+    entry: AuditData, data: dict[str, Any] | None, ids: dict[str, dict[int, int]]
+) -> dict[str, Any] | None:
+    """An audit entry's before or after with the ids it names made the imported board's ids.
+
+    What is no longer on the board (a deleted section, a moderator key: keys are never in a
+    backup) becomes null.
+    """
+    if data is None:
+        return None
+    renumbered = dict(data)
+    for field, kind in (("participant_id", "participant"), ("section_id", "section")):
+        if isinstance(renumbered.get(field), int):
+            renumbered[field] = ids[kind].get(renumbered[field])
+    if isinstance(renumbered.get("hidden"), list):
+        renumbered["hidden"] = [ids["note"][i] for i in renumbered["hidden"] if i in ids["note"]]
+    if isinstance(renumbered.get("id"), int):
+        kind = entry["action"].split(".")[0]
+        renumbered["id"] = ids[kind].get(renumbered["id"]) if kind in ids else None
+    return renumbered
 
 
 def _insert(session: Session, rows: dict[int, SQLModel]) -> dict[int, int]:

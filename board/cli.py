@@ -18,7 +18,7 @@ import click
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from . import __version__, archive, backup, boards, db, export
+from . import __version__, archive, backup, boards, db, export, retention
 from .errors import ApiError
 from .http import describe
 from .settings import Settings
@@ -354,6 +354,32 @@ def import_command(file: str, slug: str | None) -> None:
         f"{len(data['participants'])} participants"
     )
     click.echo("\n".join(links(settings, board.slug, key)))
+
+
+@main.command()
+@click.option("--slug", help="Purge this board now, whatever its retention (it cannot be undone).")
+@expected_problems
+def purge(slug: str | None) -> None:
+    """Anonymise boards past their retention_days: names, tokens, deleted text (README: Privacy).
+
+    `board serve` does the same once a day.
+    """
+    store = open_store(load_settings())
+    try:
+        purged = [retention.purge_board(store, slug)] if slug else retention.purge_expired(store)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise click.ClickException(
+                f"no board {slug!r} here; `board list` shows the boards"
+            ) from None
+        raise
+    if not purged:
+        click.echo("No board is past its retention; nothing to purge.")
+    for board in purged:
+        click.echo(
+            f"Purged {board.slug}: {board.participants} participants' names and tokens, "
+            f"{board.texts} deleted texts, {board.anonymised} author names"
+        )
 
 
 @main.command()

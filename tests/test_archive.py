@@ -281,6 +281,22 @@ def without_ids(document: dict[str, Any]) -> dict[str, Any]:
     doc = json.loads(json.dumps(document))
     sections = {s["id"]: i for i, s in enumerate(doc["sections"])}
     people = {p["id"]: i for i, p in enumerate(doc["participants"])}
+    notes = {n["id"]: i for i, n in enumerate(doc["notes"])}
+    for number, entry in enumerate(doc.get("audit", [])):
+        entry["id"] = number
+        entry["note_id"] = None if entry["note_id"] is None else notes[entry["note_id"]]
+        for data in (entry["before"], entry["after"]):
+            if data is None:
+                continue
+            if "participant_id" in data:
+                data["participant_id"] = people.get(data["participant_id"])
+            if data.get("section_id") is not None:
+                data["section_id"] = sections.get(data["section_id"])
+            if "hidden" in data:
+                data["hidden"] = [notes[i] for i in data["hidden"]]
+            if "id" in data:  # a section's (renumbered) or a key's (not in a backup)
+                kind = entry["action"].split(".")[0]
+                data["id"] = sections.get(data["id"]) if kind == "section" else None
     for record in doc["sections"]:
         record["id"] = sections[record["id"]]
     for record in doc["participants"]:
@@ -382,7 +398,7 @@ def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> 
     participant = api.join(slug, "Siri")
     raw = backup.dump(archive.read(store, slug))
     document = json.loads(raw)
-    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 2)
+    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 3)
     assert key.encode() not in raw and participant["token"].encode() not in raw
     assert b"hash" not in raw and b"token" not in raw
     assert [p["name"] for p in document["participants"]] == ["Kari", "Ola <b>", "", "", "Siri"]
@@ -393,7 +409,7 @@ def valid_backup() -> dict[str, Any]:
     t = "2026-11-26T09:15:00Z"
     return {
         "format": "sdg-pinboard-backup",
-        "version": 2,
+        "version": 3,
         "board": {
             "slug": "importert",
             "title": "Importert",
@@ -403,12 +419,16 @@ def valid_backup() -> dict[str, Any]:
             "locked": False,
             "require_sdg": False,
             "timezone": "Europe/Oslo",
+            "word_filter": ["svindel", "kjøp billig"],
+            "retention_days": 90,
             "created_at": t,
             "updated_at": t,
             "seq": 3,
         },
         "sections": [{"id": 4, "title": "A", "position": 0}],
-        "participants": [{"id": 9, "name": "Kari", "created_at": t, "erased_at": None}],
+        "participants": [
+            {"id": 9, "name": "Kari", "created_at": t, "erased_at": None, "banned_at": t}
+        ],
         "notes": [
             {
                 "id": 12,
@@ -428,6 +448,8 @@ def valid_backup() -> dict[str, Any]:
                 "created_at": t,
                 "updated_at": t,
                 "deleted_at": None,
+                "flag_reason": None,
+                "edited_by_moderator": True,
                 "comments": [
                     {
                         "id": 2,
@@ -438,6 +460,35 @@ def valid_backup() -> dict[str, Any]:
                     }
                 ],
             }
+        ],
+        "audit": [
+            {
+                "id": 30,
+                "at": t,
+                "moderator": "Hilde",
+                "action": "edit",
+                "note_id": 12,
+                "before": {"body": "Innspil"},
+                "after": {"body": "Innspill"},
+            },
+            {
+                "id": 31,
+                "at": t,
+                "moderator": "Moderator",
+                "action": "ban",
+                "note_id": None,
+                "before": None,
+                "after": {"participant_id": 9, "hidden": [12]},
+            },
+            {
+                "id": 32,
+                "at": t,
+                "moderator": "Moderator",
+                "action": "section.edit",
+                "note_id": None,
+                "before": {"id": 4, "title": "B"},
+                "after": {"id": 4, "title": "A"},
+            },
         ],
     }
 
@@ -464,7 +515,11 @@ BAD_FILES = {
     "another format": (changed("format", "trello"), "not an SDG Pinboard backup"),
     "no version": (changed("version", KeyError), "version"),
     "version as text": (changed("version", "1"), "version"),
-    "newer version": (changed("version", 3), "version 3 backup, newer"),
+    "newer version": (changed("version", 4), "version 4 backup, newer"),
+    "dangling audit note": (changed("audit.0.note_id", 13), "audit.0.note_id 13"),
+    "repeated audit id": (changed("audit.1.id", 30), "same id"),
+    "unknown action": (changed("audit.0.action", "Slett alt"), "audit.0.action"),
+    "retention of 0 days": (changed("board.retention_days", 0), "board.retention_days"),
     "NaN": (changed("notes.0.position", float("nan")), "NaN"),
     "goal 18": (changed("notes.0.sdgs", [18]), "notes.0.sdgs.0"),
     "unknown target": (changed("notes.0.targets", ["12.99"]), "notes.0.targets"),
@@ -505,9 +560,34 @@ def test_a_version_1_backup_without_targets_imports_with_none(tmp_path: Path) ->
     db.upgrade(store.engine)
     board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["notes"][0]["targets"]) == (2, [])
+    assert (again["version"], again["notes"][0]["targets"]) == (3, [])
     assert again["notes"][0]["sdgs"] == [12]
     store.dispose()
+
+
+def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> None:
+    """A file from before #7 (version 2: no audit, bans, flags, filter or retention) imports
+    with none of them, and the new board's key is its owner key."""
+    old = valid_backup() | {"version": 2}
+    del old["audit"], old["board"]["word_filter"], old["board"]["retention_days"]
+    del old["participants"][0]["banned_at"]
+    del old["notes"][0]["flag_reason"], old["notes"][0]["edited_by_moderator"]
+    store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    db.upgrade(store.engine)
+    board, key = backup.restore(store, backup.parse(json.dumps(old).encode()))
+    again = json.loads(backup.dump(archive.read(store, board.slug)))
+    assert (again["version"], again["audit"]) == (3, [])
+    assert (again["board"]["word_filter"], again["board"]["retention_days"]) == ([], None)
+    assert again["participants"][0]["banned_at"] is None
+    assert (again["notes"][0]["flag_reason"], again["notes"][0]["edited_by_moderator"]) == (
+        None,
+        False,
+    )
+    with TestClient(create_app(Settings(), store)) as client:
+        created = client.post(
+            f"/api/boards/{board.slug}/moderators", json={"name": "Hilde"}, headers=auth(key)
+        )
+        assert created.status_code == 201, created.text
 
 
 @pytest.mark.parametrize(("raw", "fragment"), BAD_FILES.values(), ids=BAD_FILES.keys())

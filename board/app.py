@@ -141,6 +141,8 @@ async def purge_daily(store: Store, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             for purged in await run_in_threadpool(purge_expired, store):
+                if not purged.changed:
+                    continue
                 log.info(
                     "purged board %s past its retention: %d participants, %d deleted texts, "
                     "%d author names",

@@ -373,8 +373,9 @@ def purge(slug: str | None) -> None:
                 f"no board {slug!r} here; `board list` shows the boards"
             ) from None
         raise
+    purged = [board for board in purged if board.changed]
     if not purged:
-        click.echo("No board is past its retention; nothing to purge.")
+        click.echo("Nothing to purge: no board past its retention has names or deleted text left.")
     for board in purged:
         click.echo(
             f"Purged {board.slug}: {board.participants} participants' names and tokens, "

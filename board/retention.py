@@ -1,10 +1,10 @@
 """Retention: once a board is older than its `retention_days`, keep its content, not its people.
 
 `purge_board` removes every participant's name and token, the text of every deleted or erased
-note and comment, the author names on everything that stays published, and the same from the
-event log and the audit trail. It can run any number of times: what is gone stays gone, and
-people who join later are purged on the next run. `board purge` runs it by hand; `board serve`
-runs it once a day.
+note and comment and the author names on everything that stays published, from the tables and
+from the event log; what a note said before a moderator edited it goes from the log and the
+audit trail. It can run any number of times: what is gone stays gone, and people who join later
+are purged on the next run. `board purge` runs it by hand; `board serve` runs it once a day.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ class Purged:
     participants: int  # names and tokens removed
     texts: int  # deleted notes and comments whose text went
     anonymised: int  # published notes and comments whose author name went
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.participants or self.texts or self.anonymised)
 
 
 def due(store: Store, now: datetime | None = None) -> list[str]:
@@ -102,13 +106,17 @@ def purge_board(store: Store, slug: str) -> Purged:
             {c.note_id for c in gone_comments},
             {c.id for c in gone_comments if c.id is not None},
         )
-        _anonymise_events(session, board.id)
+        current = {n.id: (n.body, n.link) for n in notes if n.deleted_at is None}
+        _scrub_events(session, board.id, current)
         audit.scrub_content(session, [n.id for n in notes if n.id is not None])
         return Purged(slug, len(people), texts, anonymised)
 
 
-def _anonymise_events(session: Session, board_id: int) -> None:
-    """Blank the author names that past note and comment events carry."""
+def _scrub_events(
+    session: Session, board_id: int, current: dict[int | None, tuple[str, str | None]]
+) -> None:
+    """Blank the author names that past note and comment events carry, and give past versions
+    of a note the words it has now (what it said before an edit goes)."""
     rows = session.exec(
         select(Event).where(
             Event.board_id == board_id,
@@ -116,15 +124,23 @@ def _anonymise_events(session: Session, board_id: int) -> None:
         )
     ).all()
     for event in rows:
+        now = current.get(event.data.get("id")) if event.kind == "note.upsert" else None
         # New values only where something changes: a daily run rewrites nothing twice.
-        data = _without_names(event.data)
+        data = _scrubbed(event.data, now)
         if data != event.data:
             event.data = data
         if event.public_data is not None:
-            public = _without_names(event.public_data)
+            public = _scrubbed(event.public_data, now)
             if public != event.public_data:
                 event.public_data = public
         session.add(event)
+
+
+def _scrubbed(view: dict[str, Any], words: tuple[str, str | None] | None) -> dict[str, Any]:
+    view = _without_names(view)
+    if words is not None:
+        view["body"], view["link"] = words
+    return view
 
 
 def _without_names(view: dict[str, Any]) -> dict[str, Any]:

@@ -149,8 +149,9 @@ ROUTES = {
     "comment": Route(
         "POST", BOARD + "/notes/{note}/comments", "participant", {"body": "Gyldig kommentar"}
     ),
+    "create_moderator": Route("POST", BOARD + "/moderators", "moderator", {"name": "Hilde"}),
 }
-REQUIRED_FIELDS = ("create_board", "add_section", "post_note", "comment")
+REQUIRED_FIELDS = ("create_board", "add_section", "post_note", "comment", "create_moderator")
 
 
 # --- Payloads ----------------------------------------------------------------------------------
@@ -395,6 +396,21 @@ def field_cases() -> list[Case]:
             "timezone-null": None,
             "slug-is-not-changeable": "ny-slug",
             "seq-is-read-only": 0,
+            "word_filter-string": "svindel",
+            "word_filter-number-entry": [5],
+            "word_filter-empty-entry": [""],
+            "word_filter-blank-entry": ["   "],
+            "word_filter-101-chars": ["x" * 101],
+            "word_filter-501-entries": [f"ord{n}" for n in range(501)],
+            "word_filter-nul": ["a\x00"],
+            "word_filter-lone-surrogate": ["\ud800"],
+            "word_filter-null": None,
+            "retention_days-0": 0,
+            "retention_days-minus-1": -1,
+            "retention_days-36501": 36501,
+            "retention_days-string": "30",
+            "retention_days-1.5": 1.5,
+            "retention_days-bool": True,
         },
     )
 
@@ -494,6 +510,11 @@ def field_cases() -> list[Case]:
 
     cases += text_cases("comment", "body", 1000)
     cases += overrides("comment", {"note_id-is-not-accepted": 1})
+
+    cases += text_cases("create_moderator", "name", 60)
+    cases += overrides(
+        "create_moderator", {"key-is-not-accepted": "x" * 43, "owner-is-not-accepted": True}
+    )
     return cases
 
 
@@ -579,6 +600,11 @@ PATH_CASES = [
     ("POST", NOTE + "/999999999/comments", "participant", {"body": "X"}, "comment-unknown-note"),
     ("DELETE", BOARD + "/participants/" + HUGE_ID, "moderator", None, "participant-20-digits"),
     ("DELETE", BOARD + "/participants/999999999", "moderator", None, "participant-unknown"),
+    ("POST", BOARD + "/participants/999999999/ban", "moderator", None, "ban-unknown"),
+    ("POST", BOARD + "/participants/" + HUGE_ID + "/ban", "moderator", None, "ban-20-digits"),
+    ("DELETE", BOARD + "/participants/999999999/ban", "moderator", None, "unban-unknown"),
+    ("DELETE", BOARD + "/moderators/999999999", "moderator", None, "revoke-unknown"),
+    ("DELETE", BOARD + "/moderators/" + HUGE_ID, "moderator", None, "revoke-20-digits"),
     (
         "POST",
         "/api/boards/no-such-board/notes",

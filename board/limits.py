@@ -46,19 +46,23 @@ class Limiter(Protocol):
 class MemoryLimiter:
     def __init__(self, clock: Any = time.monotonic) -> None:
         self.clock = clock
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        # key -> (tokens, when counted, when full again), least recently used first.
+        self.buckets: OrderedDict[str, tuple[float, float, float]] = OrderedDict()
 
     async def take(self, key: str, rate: Rate) -> float:
         now = self.clock()
-        tokens, then = self.buckets.pop(key, (float(rate.burst), now))
+        tokens, then, _ = self.buckets.pop(key, (float(rate.burst), now, now))
         tokens = min(float(rate.burst), tokens + (now - then) * rate.per_minute / 60.0)
         wait = 0.0
         if tokens >= 1.0:
             tokens -= 1.0
         else:
             wait = rate.refill_seconds(1.0 - tokens)
-        self.buckets[key] = (tokens, now)
-        if len(self.buckets) > MEMORY_BUCKETS:
+        self.buckets[key] = (tokens, now, now + rate.refill_seconds(rate.burst - tokens))
+        # A full bucket is the same as none: forget it, so addresses are not kept for long.
+        while self.buckets and (
+            len(self.buckets) > MEMORY_BUCKETS or next(iter(self.buckets.values()))[2] <= now
+        ):
             self.buckets.popitem(last=False)
         return wait
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -23,6 +24,7 @@ from . import events
 from .access import Credentials, load_board
 from .db import Store
 from .errors import ApiError
+from .http import Context
 from .hub import CLOSE_POLICY, Channel, Client, encode
 from .limits import client_ip
 from .models import ModeratorKey, Participant
@@ -95,7 +97,9 @@ async def serve_socket(websocket: WebSocket) -> None:
         client.done.set_result(None)
 
 
-async def welcome(ctx: Any, client: Client, channel: Channel, since: int | None, role: str) -> bool:
+async def welcome(
+    ctx: Context, client: Client, channel: Channel, since: int | None, role: str
+) -> bool:
     """Queue the welcome and the replay in front of the live events, then let them flow.
 
     False (and the client stopped with 1008) when its access ended meanwhile.
@@ -278,7 +282,7 @@ def read_replay(
             after = last
 
 
-def check_access(session: Any, who: str) -> None:
+def check_access(session: Session, who: str) -> None:
     """Raise ApiError when the participant is banned or erased, or the key revoked, by now."""
     kind, _, number = who.partition(":")
     if kind == "participant":

@@ -240,7 +240,7 @@ def test_cli_writes_beside_a_busy_server_never_see_database_is_locked(
             for number in range(2000):
                 if stop.is_set() or time.monotonic() > deadline:
                     return
-                note = {"client_id": f"w{writer}-{number}", "body": "Mer gjenbruk"}
+                note = {"client_id": f"w{writer}-{number}", "body": f"Mer gjenbruk {number}"}
                 try:
                     response = http.post(
                         f"/api/boards/{slug}/notes", json=note, headers=auth(tokens[writer])

@@ -75,6 +75,23 @@ def test_a_bucket_lets_a_burst_through_then_refills_at_the_rate() -> None:
     assert asyncio.run(scenario()) == [0, 0, 0, pytest.approx(10.0), 0, 0]
 
 
+def test_a_bucket_is_forgotten_once_it_is_full_again() -> None:
+    """A client address is kept in memory only until its bucket has refilled."""
+
+    async def scenario() -> list[list[str]]:
+        clock = Clock()
+        limiter = MemoryLimiter(clock)
+        rate = Rate(per_minute=60, burst=2)
+        await limiter.take("joins:192.0.2.1", rate)
+        kept = [list(limiter.buckets)]
+        clock.now += 1.5  # refilled after 1 s
+        await limiter.take("joins:192.0.2.2", rate)
+        kept.append(list(limiter.buckets))
+        return kept
+
+    assert asyncio.run(scenario()) == [["joins:192.0.2.1"], ["joins:192.0.2.2"]]
+
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A throwaway redis-server for this module."""

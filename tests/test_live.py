@@ -21,7 +21,7 @@ from typing import Any
 import httpx2
 import pytest
 from conftest import ADMIN_TOKEN, auth
-from servers import Server, board_env, serve
+from servers import NO_LIMITS, Server, board_env, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
@@ -72,8 +72,11 @@ class Watched:
 
 @pytest.fixture(scope="module")
 def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One `board serve` with default live settings, shared by the module (own board per test)."""
-    env = board_env(tmp_path_factory.mktemp("live") / "data", admin_token=ADMIN_TOKEN)
+    """One `board serve` with default live settings, shared by the module (own board per test).
+
+    The rate limits are off: these tests post notes in bursts from one token and open many
+    sockets from one address (the limits are tested in test_safety_live.py)."""
+    env = board_env(tmp_path_factory.mktemp("live") / "data", admin_token=ADMIN_TOKEN, **NO_LIMITS)
     with serve(env) as server:
         yield server
 

@@ -92,3 +92,11 @@ export function slugFromPath() {
   const match = /^\/b\/([a-z0-9][a-z0-9-]{0,63})(?:\/|$)/.exec(location.pathname);
   return match ? match[1] : null;
 }
+
+let lastId = 0;
+
+/** A fresh element id (the same note can have a card in two lists, so ids cannot be its id). */
+export function uid(prefix) {
+  lastId += 1;
+  return `${prefix}-${lastId}`;
+}

@@ -5,7 +5,7 @@
 import { ApiError, boardPath, request, sdgs } from "./api.js";
 import { Announcer } from "./announce.js";
 import { connectionIndicator, flash, startPage } from "./common.js";
-import { $, clear, h, slugFromPath, storageGet, storageSet } from "./dom.js";
+import { $, clear, h, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
 import { onLocale, t, useBoardLocale } from "./i18n.js";
 import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
@@ -166,12 +166,13 @@ function modActions(card) {
   p.pin = button("", () => act(card, { pinned: !card.note.pinned }));
   p.edit = button("", () => startEdit(card), "button-quiet");
   p.del = button("", () => confirmIn(card, "delete"), "button-quiet");
-  p.section = h("select", { id: `move-${card.note.id}` });
+  const selectId = uid("move");
+  p.section = h("select", { id: selectId });
   p.section.addEventListener("change", () => {
     const value = p.section.value;
     act(card, { section_id: value ? Number(value) : null });
   });
-  p.sectionLabel = h("label", { for: `move-${card.note.id}` });
+  p.sectionLabel = h("label", { for: selectId });
   p.up = button("", () => reorder(card, -1), "button-quiet");
   p.down = button("", () => reorder(card, 1), "button-quiet");
   p.removeAuthor = button("", () => confirmIn(card, "author"), "button-quiet");
@@ -277,7 +278,7 @@ async function confirmed(card) {
 
 function startEdit(card) {
   const note = card.note;
-  const id = `mod-edit-${note.id}`;
+  const id = uid("mod-edit");
   const area = h("textarea", { id, rows: "4", maxlength: "2000" });
   area.value = note.body;
   const form = h(

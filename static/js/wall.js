@@ -4,7 +4,7 @@
 import { ApiError, boardPath, request, sdgs } from "./api.js";
 import { Announcer } from "./announce.js";
 import { connectionIndicator, flash, startPage } from "./common.js";
-import { $, clear, h, safeUrl, slugFromPath, storageGet, storageSet } from "./dom.js";
+import { $, clear, h, safeUrl, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
 import { onLocale, t, useBoardLocale } from "./i18n.js";
 import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
@@ -329,7 +329,7 @@ function outboxCard(item) {
 // --- actions on a note --------------------------------------------------------------------
 
 function noteActions(card) {
-  const id = card.note.id;
+  const id = uid("comment");
   const like = h(
     "button",
     { type: "button", class: "like", onclick: () => toggleLike(card) },
@@ -338,8 +338,8 @@ function noteActions(card) {
     h("span", { class: "like-count" }),
   );
   const commentList = h("ul", { class: "comment-list" });
-  const commentInput = h("input", { id: `comment-${id}`, maxlength: "1000", autocomplete: "off" });
-  const commentLabel = h("label", { for: `comment-${id}`, class: "sr-only" });
+  const commentInput = h("input", { id, maxlength: "1000", autocomplete: "off" });
+  const commentLabel = h("label", { for: id, class: "sr-only" });
   const commentSend = h("button", { type: "submit", class: "button-quiet" });
   const commentForm = h("form", { class: "comment-form" }, commentLabel, commentInput, commentSend);
   commentForm.addEventListener("submit", (event) => {
@@ -442,7 +442,7 @@ async function deleteNote(card) {
 
 function startEdit(card) {
   const note = card.note;
-  const id = `edit-${note.id}`;
+  const id = uid("edit");
   const area = h("textarea", { id, rows: "4", maxlength: "2000" });
   area.value = note.body;
   const form = h(

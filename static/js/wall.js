@@ -282,6 +282,12 @@ function wireForms() {
 // --- the outbox: notes on their way -------------------------------------------------------
 
 function renderOutboxItem(item, clientId) {
+  if (item && item.state === "failed" && item.error && item.error.status === 401 && me) {
+    // The token no longer works (the participant was removed): join again, then retry.
+    me = null;
+    storageSet(localStorage, meKey, undefined);
+    renderCompose();
+  }
   const box = $("#outbox");
   const old = outboxCards.get(clientId);
   if (!item || state.byClientId(clientId)) {

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 from chromium import Watched, board_server, launch, make_board, new_context, screenshot
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -327,25 +327,46 @@ def test_markdown_export_downloads_or_says_it_is_missing(
     server: Server, open_page: OpenPage
 ) -> None:
     """The console fetches export.md with the key as bearer token and saves it as a file; when
-    the server has no export route it says so instead."""
+    the server has no export route (404) it says so instead."""
     board = make_board(server)
     board.post(board.join()["token"], "Utslippsfrie byggeplasser", sdgs=[12, 13])
     page = open_page(board.moderate_url)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     route = httpx2.get(
-        f"{board.url.replace('/b/', '/api/boards/')}/export.md",
+        f"{server.url}/api/boards/{board.slug}/export.md",
         headers={"Authorization": f"Bearer {board.key}"},
     )
     if route.status_code == 404:
         page.locator("#export").click()
         expect(page.locator("#export-message")).to_contain_text("404")
-        return
+    else:
+        assert route.status_code == 200, route.text
+        with page.expect_download() as real:
+            page.locator("#export").click()
+        assert "Utslippsfrie byggeplasser" in Path(real.value.path()).read_text("utf-8")
+
+    # The download itself, whatever this server has: an answer stands in for the route.
+    seen: list[str | None] = []
+
+    def answer(route: Route) -> None:
+        seen.append(route.request.headers.get("authorization"))
+        route.fulfill(
+            status=200,
+            body="# Innovative anskaffelser\n",
+            headers={
+                "Content-Type": "text/markdown; charset=utf-8",
+                "Content-Disposition": 'attachment; filename="innovative.md"',
+            },
+        )
+
+    page.route("**/export.md", answer)
     with page.expect_download() as download_info:
         page.locator("#export").click()
     download = download_info.value
-    saved = Path(download.path()).read_text("utf-8")
-    assert "Utslippsfrie byggeplasser" in saved
-    assert download.suggested_filename.endswith(".md")
+    assert download.suggested_filename == "innovative.md"
+    assert Path(download.path()).read_text("utf-8") == "# Innovative anskaffelser\n"
+    assert seen == [f"Bearer {board.key}"]
+    expect(page.locator("#export-message")).to_have_text("Lagret innovative.md.")
 
 
 def test_presenter_shows_live_chart_qr_and_slideshow(server: Server, open_page: OpenPage) -> None:
@@ -508,3 +529,74 @@ def test_every_page_fits_360_px_and_is_saved_as_screenshots(
             overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
             assert overflow <= 0, f"{name} scrolls sideways at {width} px"
             screenshot(page, name)
+            if name == "present":
+                page.locator("#slideshow").click()
+                expect(page.locator("#slide .note")).to_have_count(1)
+                screenshot(page, "present-slideshow")
+
+
+def test_moderator_manages_sections_and_reorders_notes(server: Server, open_page: OpenPage) -> None:
+    """Adding, renaming and deleting a section changes the participants' columns live, and
+    'move down' changes the board order they see."""
+    board = make_board(server)
+    token = board.join("Kari")["token"]
+    board.post(token, "Eldste lapp")
+    board.post(token, "Nyeste lapp")
+    participant = open_page(board.url)
+    moderator = open_page(board.moderate_url)
+    bodies = participant.locator("#notes .note-body")
+    expect(bodies).to_have_text(["Nyeste lapp", "Eldste lapp"])
+
+    newest = moderator.locator("#all-notes .note", has_text="Nyeste lapp")
+    newest.locator("summary").click()
+    newest.get_by_role("button", name="Flytt ned").click()
+    expect(bodies).to_have_text(["Eldste lapp", "Nyeste lapp"])
+
+    moderator.get_by_placeholder("Ny seksjon").fill("Eksempler fra kommunene")
+    moderator.locator("#section-form button").click()
+    heading = participant.locator(".column-title", has_text="Eksempler")
+    expect(heading).to_have_text("Eksempler fra kommunene")
+    moderator.get_by_label("Navn på seksjon 1").fill("Eksempler fra fylkene")
+    moderator.get_by_role("button", name="Gi nytt navn").click()
+    expect(heading).to_have_text("Eksempler fra fylkene")
+    moderator.get_by_role("button", name="Slett seksjonen").click()
+    expect(heading).to_have_count(0)
+    expect(bodies).to_have_count(2)
+
+
+def test_goal_filter_chips_count_live_and_filter(server: Server, open_page: OpenPage) -> None:
+    """Each goal in use gets a chip with its live count; pressing it shows only its notes."""
+    board = make_board(server)
+    token = board.join("Kari")["token"]
+    for _name, goals, text in SEED:
+        board.post(token, text, sdgs=goals)
+    page = open_page(board.url)
+    chip = page.locator("#filters .chip").nth(12)  # 0 is "all goals"
+    expect(chip).to_have_accessible_name("Mål 12: Ansvarlig forbruk og produksjon, 2 lapper")
+    expect(page.locator("#filters .chip:not(.chip-all):not([hidden])")).to_have_count(5)
+    chip.click()
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#notes .note:not([hidden])")).to_have_count(2)
+    board.post(token, "Sirkulære møbler", sdgs=[12])
+    expect(page.locator("#notes .note:not([hidden])")).to_have_count(3)
+    expect(chip.locator(".chip-count")).to_have_text("3")
+    board.post(token, "Noe helt annet", sdgs=[3])
+    expect(page.locator("#notes .note")).to_have_count(5)
+    expect(page.locator("#notes .note:not([hidden])")).to_have_count(3)
+    page.get_by_role("button", name="Alle mål").click()
+    expect(page.locator("#notes .note:not([hidden])")).to_have_count(5)
+
+
+def test_every_text_exists_in_both_languages(server: Server, open_page: OpenPage) -> None:
+    """The bokmål and English string tables have the same keys, none of them empty."""
+    page = open_page(f"{server.url}/")
+    tables = page.evaluate(
+        """async () => {
+          const { STRINGS } = await import("/static/js/i18n.js");
+          const keys = (t) => Object.keys(t).filter((k) => t[k] !== "").sort();
+          return { nb: keys(STRINGS.nb), en: keys(STRINGS.en),
+                   all: [...Object.keys(STRINGS.nb), ...Object.keys(STRINGS.en)].length };
+        }"""
+    )
+    assert tables["nb"] == tables["en"]
+    assert tables["all"] == 2 * len(tables["nb"])

@@ -166,6 +166,11 @@ function wireSlideshow() {
   });
 }
 
+let viewers = null;
+function renderViewers() {
+  $("#viewers").textContent = viewers === null ? "" : t("online", { n: viewers });
+}
+
 async function main() {
   startPage();
   renderJoin();
@@ -182,6 +187,7 @@ async function main() {
   $("#chart").append(chart.svg);
   renderChart();
   onLocale(() => {
+    renderViewers();
     renderJoin();
     $("#slideshow").textContent = slideshow.on ? t("slideshow_stop") : t("slideshow");
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
@@ -195,7 +201,8 @@ async function main() {
     state,
     onStatus: setConnection,
     onPresence: (n) => {
-      $("#viewers").textContent = t("online", { n });
+      viewers = n;
+      renderViewers();
     },
     onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
   });

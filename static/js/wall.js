@@ -541,6 +541,11 @@ function renderFilters() {
 
 // --- start --------------------------------------------------------------------------------
 
+let viewers = null;
+function renderViewers() {
+  $("#viewers").textContent = viewers === null ? "" : t("online", { n: viewers });
+}
+
 async function main() {
   startPage();
   flash(message, t("loading"));
@@ -557,6 +562,7 @@ async function main() {
   wireForms();
   for (const item of outbox.list()) renderOutboxItem(item, item.client_id);
   onLocale(() => {
+    renderViewers();
     buildTiles();
     buildColors();
     if (!loaded) return;
@@ -573,7 +579,8 @@ async function main() {
       for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
     },
     onPresence: (n) => {
-      $("#viewers").textContent = t("online", { n });
+      viewers = n;
+      renderViewers();
     },
     onWelcome: () => {
       if (message.dataset.kind !== "error") flash(message, "");

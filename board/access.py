@@ -27,6 +27,15 @@ class Actor:
         return self.role == "moderator"
 
     @property
+    def who(self) -> str | None:
+        """Whose access this is, as ban and revoke events name it; None for viewers and admin."""
+        if self.participant is not None:
+            return f"participant:{self.participant.id}"
+        if self.moderator is not None:
+            return f"moderator:{self.moderator.id}"
+        return None
+
+    @property
     def display_name(self) -> str:
         if self.participant is not None:
             return self.participant.name
@@ -95,6 +104,8 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
 
 
 def require_moderator(actor: Actor) -> None:
+    if actor.role == "viewer":
+        raise ApiError(401, "token_required", "send this board's moderator key as a bearer token")
     if not actor.is_moderator:
         raise forbidden("only a moderator of this board may do this")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 from starlette.requests import Request
@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, Response
 
 from . import boards, notes, participants
 from .errors import ApiError
-from .http import call, context, credentials, parse, query_int
+from .export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
+from .http import call, context, credentials, parse, query_choice, query_int
 from .schemas import (
     BoardCreate,
     BoardCreated,
@@ -45,6 +46,15 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
+class Query:
+    """An optional query parameter that takes one of `values`; the first is the default."""
+
+    name: str
+    values: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str
     path: str
@@ -54,6 +64,8 @@ class Operation:
     body: type[BaseModel] | None
     response: Any
     status: int
+    query: tuple[Query, ...] = ()
+    media_type: str = "application/json"
 
 
 OPERATIONS: list[Operation] = []
@@ -71,9 +83,15 @@ def operation(
     body: type[BaseModel] | None = None,
     response: Any = None,
     status: int = 200,
+    query: tuple[Query, ...] = (),
+    media_type: str = "application/json",
 ) -> Callable[[Endpoint], Endpoint]:
     def register(endpoint: Endpoint) -> Endpoint:
-        OPERATIONS.append(Operation(method, path, endpoint, summary, who, body, response, status))
+        OPERATIONS.append(
+            Operation(
+                method, path, endpoint, summary, who, body, response, status, query, media_type
+            )
+        )
         return endpoint
 
     return register
@@ -84,7 +102,11 @@ def no_content() -> Response:
 
 
 @operation(
-    "GET", "/api/sdgs", "The 17 goals with official names and colours", "anyone", response=list[Sdg]
+    "GET",
+    "/api/sdgs",
+    "The 17 goals with official names and colours, each with its targets",
+    "anyone",
+    response=list[Sdg],
 )
 async def list_sdgs(_request: Request) -> Response:
     return JSONResponse(catalogue(), headers={"Cache-Control": "public, max-age=3600"})
@@ -309,7 +331,7 @@ async def list_events(request: Request) -> Response:
 @operation(
     "GET",
     BOARD + "/stats",
-    "Notes per SDG and section, participants, viewers now",
+    "Notes per SDG, target and section, participants, viewers now",
     "anyone; pending notes count for moderators only",
     response=Stats,
 )
@@ -320,3 +342,40 @@ async def get_stats(request: Request) -> Response:
     if result["pending"] is None:
         del result["pending"]
     return JSONResponse(result)
+
+
+EXPORT_QUERY = (
+    Query(
+        "group_by", GROUPINGS, "One `##` per SDG (a note under each of its goals), section or day"
+    ),
+    Query("include_hidden", ("false", "true"), "Also pending, hidden and deleted notes, marked"),
+    Query("lang", ("", *LANGS), "Headings and fixed words; default: the board's locale"),
+)
+
+
+@operation(
+    "GET",
+    BOARD + "/export.md",
+    "The board as a Markdown archive (the same document as `board export`)",
+    "moderator",
+    response=str,
+    query=EXPORT_QUERY,
+    media_type="text/markdown",
+)
+async def export_markdown(request: Request) -> Response:
+    group_by, include_hidden, lang = (query_choice(request, q.name, q.values) for q in EXPORT_QUERY)
+    settings = context(request).settings
+    slug = request.path_params["slug"]
+    base = settings.public_url or str(request.base_url).rstrip("/")
+    options = Options(
+        group_by=cast(GroupBy, group_by),
+        lang=cast(Lang, lang) if lang else None,
+        include_hidden=include_hidden == "true",
+        board_url=f"{base}/b/{slug}",
+    )
+    text = await call(request, board_markdown, slug, credentials(request), options)
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{slug}.md"'},
+    )

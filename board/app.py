@@ -20,11 +20,12 @@ from .api import OPERATIONS
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
+from .headers import SecurityHeaders
 from .http import Context, IdConvertor, SlugConvertor
 from .hub import Hub
 from .live import ExposeAbort, board_socket
 from .openapi import document
-from .pages import SecurityHeaders, not_found_page, page_routes
+from .pages import not_found_page, page_routes
 from .relay import RedisRelay
 from .settings import Settings
 from .writer import GroupCommit

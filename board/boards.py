@@ -9,14 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from . import events, tokens
+from . import events, sdg, tokens
 from .access import Credentials, load_board, require_moderator
 from .db import Store
 from .errors import ApiError, not_found
 from .models import Board, ModeratorKey, Note, Participant, Section, utcnow
 from .notes import note_changed
 from .schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
-from .sdg import GOAL_NUMBERS
 from .slug import generate_slug
 from .views import board_view, comments_by_note, note_view, sections_of
 
@@ -46,6 +45,7 @@ def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str,
             locale=spec.locale,
             moderation=spec.moderation,
             require_sdg=spec.require_sdg,
+            timezone=spec.timezone,
         )
         session.add(board)
         session.flush()
@@ -217,13 +217,14 @@ def stats(
         board = load_board(session, slug)
         actor = creds.actor(session, board)
         rows = session.exec(
-            select(Note.status, Note.sdgs, Note.section_id).where(
+            select(Note.status, Note.sdgs, Note.targets, Note.section_id).where(
                 Note.board_id == board.id, col(Note.deleted_at).is_(None)
             )
         ).all()
         counted = [r for r in rows if actor.is_moderator or r[0] == "visible"]
-        per_goal = Counter(goal for _, goals, _ in counted for goal in goals)
-        per_section = Counter(section_id for _, _, section_id in counted)
+        per_goal = Counter(goal for _, goals, _, _ in counted for goal in goals)
+        per_target = Counter(code for _, _, codes, _ in counted for code in codes)
+        per_section = Counter(section_id for _, _, _, section_id in counted)
         sections = sections_of(session, board.id)  # type: ignore[arg-type]
         participants = session.exec(
             select(func.count())
@@ -233,7 +234,8 @@ def stats(
         return {
             "notes": len(counted),
             "pending": sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
-            "sdgs": [{"number": n, "notes": per_goal[n]} for n in GOAL_NUMBERS],
+            "sdgs": [{"number": n, "notes": per_goal[n]} for n in sdg.GOAL_NUMBERS],
+            "targets": [{"code": c, "notes": per_target[c]} for c in sdg.targets()],
             "sections": [
                 {"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections
             ]

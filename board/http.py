@@ -114,6 +114,17 @@ def query_int(request: Request, name: str, default: int) -> int:
     return int(raw)
 
 
+def query_choice(request: Request, name: str, values: tuple[str, ...]) -> str:
+    """The query parameter `name`, one of `values`; the first when it is absent."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return values[0]
+    if raw not in values:
+        allowed = ", ".join(v for v in values if v)
+        raise ApiError(400, "bad_query", f"{name} must be one of: {allowed}")
+    return raw
+
+
 class IdConvertor(Convertor[int]):
     """Path ids that fit the database's 32-bit keys; anything else matches no route (404)."""
 

@@ -31,6 +31,9 @@ PRESENCE_INTERVAL = 1.0
 MAX_BATCH = 200
 CLOSE_TOO_SLOW = 1013
 CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+# Events that end someone's access: their sockets close at once, in every process.
+ENDS_ACCESS = {"participant.ban": "participant", "moderator.revoke": "moderator"}
 
 
 def encode(message: dict[str, Any]) -> str:
@@ -40,9 +43,17 @@ def encode(message: dict[str, Any]) -> str:
 class Client:
     """One WebSocket's outbox: encoded messages not yet sent, at most `limit` of them."""
 
-    def __init__(self, send: Callable[[str], Awaitable[None]], moderator: bool, limit: int) -> None:
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        moderator: bool,
+        limit: int,
+        who: str | None = None,
+    ) -> None:
         self.send = send
         self.moderator = moderator
+        # Whose access this socket rides on ("participant:12", "moderator:3"), if anyone's.
+        self.who = who
         self.limit = limit
         # Events at or below the floor were part of the replay; live copies of them are skipped.
         self.floor = -1
@@ -208,6 +219,11 @@ class Channel:
 
     def _deliver(self, event: Committed) -> None:
         self.seq = event.seq
+        if event.kind in ENDS_ACCESS:
+            who = f"{ENDS_ACCESS[event.kind]}:{event.data['id']}"
+            for client in self.clients:
+                if client.who == who:
+                    client.stop(CLOSE_POLICY, "access revoked")
         texts: dict[bool, str | None] = {}
         for client in self.clients:
             if client.moderator not in texts:

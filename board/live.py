@@ -23,11 +23,10 @@ from . import events
 from .access import Credentials, load_board
 from .db import Store
 from .errors import ApiError
-from .hub import Client, encode
+from .hub import CLOSE_POLICY, Client, encode
 
 log = logging.getLogger("board.live")
 
-CLOSE_POLICY = 1008
 # How long a client that fell behind has to take its 1013 close frame before it is cut off.
 CLOSE_TIMEOUT = 10.0
 ABORT_KEY = "board.abort"
@@ -47,9 +46,9 @@ async def board_socket(websocket: WebSocket) -> None:
         slug = websocket.path_params["slug"]
         board_id = hub.board_ids.get(slug)
         if token is None and board_id is not None:
-            moderator, role = False, "viewer"  # a known board and no token: nothing to look up
+            role, who = "viewer", None  # a known board and no token: nothing to look up
         else:
-            board_id, moderator, role = await run_in_threadpool(
+            board_id, role, who = await run_in_threadpool(
                 identify, ctx.store, slug, token, settings.admin_token
             )
             hub.board_ids[slug] = board_id
@@ -59,7 +58,8 @@ async def board_socket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         return
 
-    client = Client(text_sender(websocket), moderator, settings.ws_queue_limit)
+    moderator = role == "moderator"
+    client = Client(text_sender(websocket), moderator, settings.ws_queue_limit, who)
     channel = hub.join(board_id, client)
     try:
         # Joined before reading, so no event can fall between the replay and the live stream.
@@ -199,12 +199,13 @@ def parse_hello(raw: str) -> tuple[int | None, str | None]:
 
 def identify(
     store: Store, slug: str, token: str | None, admin_token: str | None
-) -> tuple[int, bool, str]:
+) -> tuple[int, str, str | None]:
+    """The board's id, the token's role on it, and whose access it is (see `Actor.who`)."""
     with store.read() as session:
         board = load_board(session, slug)
         actor = Credentials(token, admin_token).actor(session, board)
         assert board.id is not None
-        return board.id, actor.is_moderator, actor.role
+        return board.id, actor.role, actor.who
 
 
 def read_replay(

@@ -35,6 +35,10 @@ class Board(SQLModel, table=True):
     moderation: str = Field(default="post", max_length=4)
     locked: bool = False
     require_sdg: bool = False
+    # IANA zone that exports show times in; the server default fills boards made before it existed.
+    timezone: str = Field(
+        default="Europe/Oslo", max_length=64, sa_column_kwargs={"server_default": "Europe/Oslo"}
+    )
     # The last event sequence number handed out; see events.append() for why it lives here.
     seq: int = 0
     created_at: datetime = _timestamp()
@@ -86,6 +90,10 @@ class Note(SQLModel, table=True):
     body: str = Field(max_length=2000)
     link: str | None = Field(default=None, max_length=2000)
     sdgs: list[int] = Field(default_factory=list, sa_type=sa.JSON)
+    # SDG target codes in catalogue order (#8); notes made before targets existed have none.
+    targets: list[str] = Field(
+        default_factory=list, sa_type=sa.JSON, sa_column_kwargs={"server_default": "[]"}
+    )
     color: str = Field(default="yellow", max_length=16)
     status: str = Field(default="visible", max_length=8)
     pinned: bool = False

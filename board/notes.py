@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from . import events
+from . import events, sdg
 from .access import Actor, Credentials, load_board, require_participant, require_writer
 from .db import Store
 from .errors import ApiError, forbidden, not_found
@@ -16,8 +16,8 @@ from .models import Board, Comment, Like, Note, Section, utcnow
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
 from .views import comment_view, note_view, note_with_comments
 
-AUTHOR_FIELDS = {"body", "sdgs", "link", "color"}
-CONTENT_FIELDS = ("body", "sdgs", "link", "section_id", "color")
+AUTHOR_FIELDS = {"body", "sdgs", "targets", "link", "color"}
+CONTENT_FIELDS = ("body", "sdgs", "targets", "link", "section_id", "color")
 
 
 def note_changed(
@@ -69,6 +69,7 @@ def post_note(
                 body=spec.body,
                 link=spec.link,
                 sdgs=spec.sdgs,
+                targets=spec.targets,
                 color=spec.color,
                 status="pending" if pre_moderated else "visible",
             )
@@ -136,21 +137,27 @@ def update_note(
                     f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
                 )
         _check_version(note, if_match)
-        for field in ("body", "sdgs", "color", "status", "pinned", "position"):
+        for field in ("body", "sdgs", "targets", "color", "status", "pinned", "position"):
             if field in fields and getattr(change, field) is None:
                 raise ApiError(422, "invalid", f"{field} cannot be null")
+        wanted = {f: getattr(change, f) for f in fields}
+        if "sdgs" in wanted or "targets" in wanted:
+            # A target implies its goal, whichever of the two the edit sends (the other is kept).
+            wanted["sdgs"] = sdg.with_goals_of(
+                wanted.get("sdgs", note.sdgs), wanted.get("targets", note.targets)
+            )
         _check_content(
             session,
             board,
-            change.sdgs if "sdgs" in fields else None,
+            wanted["sdgs"] if "sdgs" in fields else None,
             change.section_id if "section_id" in fields else None,
         )
-        changed = {f for f in fields if getattr(note, f) != getattr(change, f)}
+        changed = {f for f, value in wanted.items() if getattr(note, f) != value}
         if not changed:
             return note_with_comments(session, note)
         was_visible = note.status == "visible"
         for field in changed:
-            setattr(note, field, getattr(change, field))
+            setattr(note, field, wanted[field])
         # An approved note edited by its author on a pre-moderated board needs approval again.
         if board.moderation == "pre" and not actor.is_moderator and note.status == "visible":
             note.status = "pending"

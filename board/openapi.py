@@ -53,24 +53,36 @@ def _operation(op: Operation) -> dict[str, Any]:
         "operationId": op.endpoint.__name__,
     }
     params = re.findall(r"\{(\w+)(?::(\w+))?\}", op.path)
-    if params:
-        spec["parameters"] = [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer"} if kind == "id" else {"type": "string"},
-            }
-            for name, kind in params
-        ]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"} if kind == "id" else {"type": "string"},
+        }
+        for name, kind in params
+    ] + [
+        {
+            "name": query.name,
+            "in": "query",
+            "required": False,
+            "description": query.description,
+            "schema": {"type": "string", "enum": list(query.values), "default": query.values[0]},
+        }
+        for query in op.query
+    ]
+    if parameters:
+        spec["parameters"] = parameters
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(op.body)}},
         }
     success: dict[str, Any] = {"description": "Success"}
-    if op.response is not None:
-        success["content"] = {"application/json": {"schema": _ref(op.response)}}
+    if op.response is str:
+        success["content"] = {op.media_type: {"schema": {"type": "string"}}}
+    elif op.response is not None:
+        success["content"] = {op.media_type: {"schema": _ref(op.response)}}
     spec["responses"] = {str(op.status): success} | {
         code: {
             "description": text,

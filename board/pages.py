@@ -1,8 +1,8 @@
-"""The browser pages: HTML shells for the wall, console and presenter view, static files, and the
-security headers every response carries.
+"""The browser pages: HTML shells for the wall, console and presenter view, and static files.
 
 The pages are plain files in `static/`; their ES modules fetch the board over the JSON API and
 follow it over the WebSocket, so the server only checks that the board exists (a 404 page if not).
+Page responses carry the pages' Content-Security-Policy; `headers.py` completes it.
 """
 
 from __future__ import annotations
@@ -17,15 +17,16 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import load_board
 from .db import Store
 from .errors import ApiError
 from .resources import bundled
 
-# No inline scripts or styles anywhere: the pages set styles through the CSSOM, which CSP allows.
-# 'self' in connect-src covers the same-origin ws:// and wss:// (CSP Level 3, Chromium 50+).
+# The pages' own policy: no inline scripts or styles anywhere (styles are set through the CSSOM,
+# which CSP allows). 'self' in connect-src covers the same-origin ws:// and wss:// (CSP Level 3,
+# Chromium 50+). headers.SecurityHeaders appends frame-ancestors and adds nosniff and
+# Referrer-Policy to every response; what is not a page gets a policy that allows nothing.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -36,39 +37,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
-        "frame-ancestors 'none'",
     ]
 )
-SECURITY_HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    # Notes link to other sites; they need not learn which board a reader came from.
-    (b"referrer-policy", b"no-referrer"),
-]
 # Pages and modules change with each release and have no hashed names: revalidate every time
 # (a 304 costs little), so a phone never runs a new page with an old module.
-NO_CACHE = {"Cache-Control": "no-cache"}
+PAGE_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
 _JOIN_URL = re.compile(r"/b/([a-z0-9][a-z0-9-]{0,63})")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-
-
-class SecurityHeaders:
-    """ASGI middleware: CSP, nosniff and Referrer-Policy on every HTTP response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class Static(StaticFiles):
@@ -81,7 +56,7 @@ class Static(StaticFiles):
 
 
 def page(name: str, status: int = 200) -> Response:
-    return FileResponse(bundled("static") / name, status_code=status, headers=NO_CACHE)
+    return FileResponse(bundled("static") / name, status_code=status, headers=PAGE_HEADERS)
 
 
 def not_found_page() -> Response:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from . import sdg
 from .slug import SLUG_PATTERN
 
 NOTE_MAX = 2000
@@ -18,6 +28,8 @@ Color = Literal["yellow", "orange", "pink", "purple", "blue", "green", "white"]
 Status = Literal["pending", "visible", "hidden"]
 Moderation = Literal["pre", "post"]
 Locale = Literal["nb", "en"]
+TARGET_PATTERN = r"^(?:[1-9]|1[0-7])\.(?:[1-9][0-9]?|[a-z])$"
+TARGET_COUNT = 169
 
 
 def _storable(value: str) -> str:
@@ -39,6 +51,16 @@ def _sorted_unique(values: list[int]) -> list[int]:
     return sorted(set(values))
 
 
+def _known_targets(codes: list[str]) -> list[str]:
+    unknown = [code for code in codes if not sdg.is_target(code)]
+    if unknown:
+        raise ValueError(
+            f"unknown SDG target {unknown[0][:20]!r}; "
+            "the codes are in GET /api/sdgs (such as 12.7 or 12.a)"
+        )
+    return sdg.in_order(codes)
+
+
 def _http_url(value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -46,6 +68,18 @@ def _http_url(value: str | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in " \n"):
         raise ValueError("link must be an http:// or https:// URL")
+    return value
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    # Only names from the IANA database: ZoneInfo() alone would also open paths like "../x".
+    if value not in _zones():
+        raise ValueError("timezone must be an IANA time zone name such as Europe/Oslo")
     return value
 
 
@@ -61,9 +95,18 @@ Goals = Annotated[
     Field(max_length=17),
     AfterValidator(_sorted_unique),
 ]
+# Target codes such as 12.7 or 12.a, kept unique in catalogue order (12.7 before 12.a). The
+# pattern is for the OpenAPI document only: the catalogue decides, with a message a person reads.
+Targets = Annotated[
+    list[Annotated[str, Field(json_schema_extra={"pattern": TARGET_PATTERN})]],
+    Field(max_length=TARGET_COUNT),
+    AfterValidator(_known_targets),
+]
 # Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+DEFAULT_TIME_ZONE = "Europe/Oslo"
 
 
 class Input(BaseModel):
@@ -80,6 +123,7 @@ class BoardCreate(Input):
     locale: Locale = "nb"
     moderation: Moderation = "post"
     require_sdg: bool = False
+    timezone: TimeZone = DEFAULT_TIME_ZONE
     sections: Annotated[list[SectionTitle], Field(max_length=20)] = []
 
 
@@ -89,6 +133,7 @@ class BoardUpdate(Input):
     moderation: Moderation | None = None
     locked: bool | None = None
     require_sdg: bool | None = None
+    timezone: TimeZone | None = None
 
 
 class SectionCreate(Input):
@@ -108,9 +153,15 @@ class NoteCreate(Input):
     client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     body: NoteBody
     sdgs: Goals = []
+    targets: Targets = Field([], description="SDG target codes; each one adds its goal to `sdgs`")
     section_id: Id | None = None
     link: Link = None
     color: Color = "yellow"
+
+    @model_validator(mode="after")
+    def _targets_imply_goals(self) -> NoteCreate:
+        self.sdgs = sdg.with_goals_of(self.sdgs, self.targets)
+        return self
 
 
 class NoteUpdate(Input):
@@ -118,6 +169,9 @@ class NoteUpdate(Input):
 
     body: NoteBody | None = None
     sdgs: Goals | None = None
+    targets: Targets | None = Field(
+        None, description="Replaces the note's targets; each one adds its goal to `sdgs`"
+    )
     link: Link = None
     color: Color | None = None
     section_id: Id | None = None
@@ -135,10 +189,20 @@ class SdgName(BaseModel):
     nb: str
 
 
+class TargetText(BaseModel):
+    en: str = Field(description="Official English text; there is no official bokmål text here")
+
+
+class SdgTarget(BaseModel):
+    code: str = Field(description="12.7, 12.a: the goal's number, a dot, a number or letter")
+    text: TargetText
+
+
 class Sdg(BaseModel):
     number: int
     name: SdgName
     color: str
+    targets: list[SdgTarget] = Field(description="The goal's targets in the UN's order")
 
 
 class SectionPublic(BaseModel):
@@ -155,6 +219,7 @@ class BoardPublic(BaseModel):
     moderation: Moderation
     locked: bool
     require_sdg: bool
+    timezone: str = Field(description="IANA time zone the Markdown export writes times in")
     sections: list[SectionPublic]
     created_at: datetime
 
@@ -180,6 +245,7 @@ class NotePublic(BaseModel):
     body: str
     link: str | None
     sdgs: list[int]
+    targets: list[str] = Field(description="SDG target codes in catalogue order")
     color: Color
     status: Status
     pinned: bool
@@ -232,6 +298,11 @@ class SdgCount(BaseModel):
     notes: int
 
 
+class TargetCount(BaseModel):
+    code: str
+    notes: int
+
+
 class SectionCount(BaseModel):
     id: int | None
     title: str
@@ -242,6 +313,9 @@ class Stats(BaseModel):
     notes: int = Field(description="Visible notes (moderators: all notes but deleted ones)")
     pending: int | None = Field(None, description="Notes awaiting approval; moderators only")
     sdgs: list[SdgCount]
+    targets: list[TargetCount] = Field(
+        description="Notes per target, every target in catalogue order"
+    )
     sections: list[SectionCount]
     participants: int
     viewers: int = Field(description="Open live connections now")

@@ -38,6 +38,7 @@ def board_view(board: Board, sections: Iterable[Section]) -> dict[str, Any]:
         "moderation": board.moderation,
         "locked": board.locked,
         "require_sdg": board.require_sdg,
+        "timezone": board.timezone,
         "sections": [{"id": s.id, "title": s.title, "position": s.position} for s in sections],
         "created_at": timestamp(board.created_at),
     }
@@ -62,6 +63,7 @@ def note_view(note: Note, comments: Iterable[Comment]) -> dict[str, Any]:
         "body": note.body,
         "link": note.link,
         "sdgs": list(note.sdgs),
+        "targets": list(note.targets),
         "color": note.color,
         "status": note.status,
         "pinned": note.pinned,

@@ -282,6 +282,18 @@ SDGS_WRONG = {
     "sdgs-object": {"12": True},
     "sdgs-null": None,
 }
+TARGETS_WRONG = {
+    "targets-unknown-12.99": ["12.99"],
+    "targets-goal-18": ["18.1"],
+    "targets-indicator-12.7.1": ["12.7.1"],
+    "targets-upper-case": ["12.A"],
+    "targets-string": "12.7",
+    "targets-number": [12.7],
+    "targets-nested-list": [["12.7"]],
+    "targets-170-items": ["12.7"] * 170,
+    "targets-long-string": ["1" * 10_000],
+    "targets-null": None,
+}
 SECTION_WRONG = {
     "section_id-10e20": 10**20,
     "section_id-2e31": 2**31,
@@ -346,6 +358,9 @@ def field_cases() -> list[Case]:
             "moderation-unknown": "maybe",
             "require_sdg-not-a-bool": "maybe",
             "require_sdg-2": 2,
+            "timezone-unknown": "Europe/Atlantis",
+            "timezone-path": "../../etc/passwd",
+            "timezone-null": None,
             "sections-string": "Strategi",
             "sections-21-items": ["Kolonne"] * 21,
             "sections-empty-title": [""],
@@ -374,6 +389,10 @@ def field_cases() -> list[Case]:
             "locked-not-a-bool": "maybe",
             "locked-null": None,
             "require_sdg-2": 2,
+            "timezone-unknown": "Mars/Olympus_Mons",
+            "timezone-lower-case": "europe/oslo",
+            "timezone-number": 1,
+            "timezone-null": None,
             "slug-is-not-changeable": "ny-slug",
             "seq-is-read-only": 0,
         },
@@ -413,7 +432,9 @@ def field_cases() -> list[Case]:
             "client_id-null": None,
         },
     )
-    cases += overrides("post_note", SDGS_WRONG | SECTION_WRONG | LINK_WRONG | COLOR_WRONG)
+    cases += overrides(
+        "post_note", SDGS_WRONG | TARGETS_WRONG | SECTION_WRONG | LINK_WRONG | COLOR_WRONG
+    )
     cases += overrides(
         "post_note",
         {
@@ -444,6 +465,9 @@ def field_cases() -> list[Case]:
             "sdgs-18": [18],
             "sdgs-string-12": "12",
             "sdgs-null": None,
+            "targets-unknown-12.99": ["12.99"],
+            "targets-string": "12.7",
+            "targets-null": None,
             "color-not-in-palette": "red",
             "color-null": None,
             "status-unknown": "deleted",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from conftest import ADMIN_TOKEN, Api, auth
 
-SHARED_SDGS = Path(__file__).resolve().parents[2] / "shared" / "sdgs.json"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_SDGS = SHARED / "sdgs.json"
+SHIPPED_TARGETS = Path(__file__).resolve().parents[1] / "board" / "data" / "sdg-targets.json"
 
 
 def test_catalogue_lists_the_17_goals_with_official_names_and_colours(api: Api) -> None:
@@ -20,7 +23,39 @@ def test_catalogue_lists_the_17_goals_with_official_names_and_colours(api: Api) 
     }
     assert goals[12]["color"] == "#3F7E44"
     if SHARED_SDGS.exists():  # the reference copy beside the repository
-        assert goals == json.loads(SHARED_SDGS.read_text("utf-8"))
+        without_targets = [{k: v for k, v in g.items() if k != "targets"} for g in goals]
+        assert without_targets == json.loads(SHARED_SDGS.read_text("utf-8"))
+
+
+def test_catalogue_lists_the_169_targets_under_their_goals(api: Api) -> None:
+    """GET /api/sdgs gives each goal its targets: 169 codes, as many per goal as the data file."""
+    goals = api.client.get("/api/sdgs").json()
+    codes = [t["code"] for g in goals for t in g["targets"]]
+    assert len(codes) == len(set(codes)) == 169
+    rows = json.loads(SHIPPED_TARGETS.read_text("utf-8"))
+    per_goal = {g["number"]: len(g["targets"]) for g in goals}
+    assert per_goal == Counter(row["goal"] for row in rows)
+    assert (per_goal[1], per_goal[12], per_goal[13], per_goal[17]) == (7, 11, 5, 19)
+    assert all(t["code"].split(".")[0] == str(g["number"]) for g in goals for t in g["targets"])
+    assert codes == [row["code"] for row in rows]  # the file's order: 12.8, then 12.a
+
+
+def test_a_target_has_its_official_english_text_and_no_other(api: Api) -> None:
+    """Each target is {code, text: {en}}; 12.7 has the UN's wording on public procurement."""
+    goals = api.client.get("/api/sdgs").json()
+    twelve = {t["code"]: t for t in goals[11]["targets"]}
+    assert [*twelve][6:9] == ["12.7", "12.8", "12.a"]
+    assert twelve["12.7"] == {
+        "code": "12.7",
+        "text": {
+            "en": "Promote public procurement practices that are sustainable, in accordance "
+            "with national policies and priorities"
+        },
+    }
+    assert {key for g in goals for t in g["targets"] for key in t["text"]} == {"en"}
+    shared = SHARED / "sdg-targets.json"
+    if shared.exists():  # the reference copy beside the repository
+        assert shared.read_bytes() == SHIPPED_TARGETS.read_bytes()
 
 
 def test_admin_creates_board_with_sections_and_gets_a_moderator_key(api: Api) -> None:
@@ -94,6 +129,20 @@ def test_moderator_changes_settings_and_participants_cannot(api: Api) -> None:
     assert response.status_code == 200
     assert (response.json()["title"], response.json()["moderation"]) == ("Nytt navn", "pre")
     assert api.snapshot(slug)["board"]["locked"] is True
+
+
+def test_time_zone_defaults_to_oslo_and_a_moderator_changes_it(api: Api) -> None:
+    """A new board shows timezone Europe/Oslo (or the one asked for); PATCH changes it."""
+    slug, key = api.create_board()
+    assert api.snapshot(slug)["board"]["timezone"] == "Europe/Oslo"
+    other, _ = api.create_board(timezone="UTC")
+    assert api.snapshot(other)["board"]["timezone"] == "UTC"
+    response = api.client.patch(
+        f"/api/boards/{slug}", json={"timezone": "America/New_York"}, headers=auth(key)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["timezone"] == "America/New_York"
+    assert api.snapshot(slug)["board"]["timezone"] == "America/New_York"
 
 
 def test_a_moderator_key_only_works_on_its_own_board(api: Api) -> None:

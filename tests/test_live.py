@@ -375,6 +375,27 @@ def test_note_posted_over_http_arrives_live_with_the_next_seq(server: Watched) -
     server.assert_clean()
 
 
+def test_targets_and_a_change_of_them_arrive_live(server: Watched) -> None:
+    """A note's targets reach live viewers in its note.upsert, and so does a moderator's edit."""
+
+    async def scenario() -> list[dict[str, Any]]:
+        async with Clients(server.url) as c:
+            slug, key = await c.create_board()
+            token = await c.join(slug)
+            live, welcome = await c.join_live(slug)
+            note = await c.post(slug, token, "Bærekraftige anskaffelser", targets=["12.7"])
+            await c.patch(slug, note["id"], key, targets=["12.a", "12.7"])
+            return await live.events_until_seq(welcome["seq"] + 2)
+
+    events = run(scenario())
+    assert [(e["kind"], e["data"]["targets"]) for e in events] == [
+        ("note.upsert", ["12.7"]),
+        ("note.upsert", ["12.7", "12.a"]),
+    ]
+    assert events[0]["data"]["sdgs"] == [12, 13]
+    server.assert_clean()
+
+
 @pytest.mark.parametrize("who", ["viewer", "moderator"])
 def test_resume_replays_exactly_the_missed_events_then_goes_live(server: Watched, who: str) -> None:
     """Reconnecting with `since` replays exactly the missed events in order, then live ones."""

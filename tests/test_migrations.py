@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -34,6 +37,104 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(database_url: str) -> N
     assert db.current_revision(engine) is None
     db.upgrade(engine)
     assert db.current_revision(engine) == db.head_revision(engine)
+    engine.dispose()
+
+
+@BACKENDS
+def test_time_zone_migration_keeps_existing_boards_and_their_notes(database_url: str) -> None:
+    """0001 → 0002 → 0001 keeps the board and its notes; boards made before get Europe/Oslo."""
+    engine = db.create_engine(database_url)
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0001")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO board (slug, title, description, locale, moderation, locked, "
+            "require_sdg, seq, created_at, updated_at) VALUES ('b', 'B', '', 'nb', 'post', "
+            "false, false, 0, '2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO note (board_id, client_id, author_name, body, sdgs, color, status, "
+            "pinned, position, likes, version, created_at, updated_at) VALUES ((SELECT id FROM "
+            "board), 'c', '', 'x', '[]', 'yellow', 'visible', false, 0, 0, 1, "
+            "'2026-01-01 10:00:00', '2026-01-01 10:00:00')"
+        )
+    command.upgrade(config, "0002")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT timezone FROM board").all() == [("Europe/Oslo",)]
+    # A table copy (SQLite batch mode) would drop `board`, and the cascade would take the note.
+    command.downgrade(config, "0001")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM note").scalar() == 1
+    engine.dispose()
+
+
+def from_json(value: Any) -> Any:
+    """A JSON column read with raw SQL: text on SQLite, already decoded by psycopg."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@BACKENDS
+def test_targets_migration_keeps_boards_notes_comments_and_likes(database_url: str) -> None:
+    """0002 → head → 0002 keeps every board, note, comment and like; old notes get no targets."""
+    engine = db.create_engine(database_url)
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0002")
+    at = "'2026-01-01 10:00:00'"
+    with engine.begin() as connection:
+        sql = connection.exec_driver_sql
+        for slug in ("a", "b"):
+            sql(
+                "INSERT INTO board (slug, title, description, locale, moderation, locked, "
+                f"require_sdg, seq, timezone, created_at, updated_at) VALUES ('{slug}', 'B', '', "
+                f"'nb', 'post', false, false, 7, 'UTC', {at}, {at})"
+            )
+        sql(
+            "INSERT INTO participant (board_id, name, token_hash, created_at) "
+            f"VALUES ((SELECT id FROM board WHERE slug = 'a'), 'Kari', 'h', {at})"
+        )
+        for slug, client_id, sdgs in (
+            ("a", "n1", "[12, 13]"),
+            ("a", "n2", "[]"),
+            ("b", "n3", "[5]"),
+        ):
+            sql(
+                "INSERT INTO note (board_id, client_id, author_id, author_name, body, sdgs, color, "
+                "status, pinned, position, likes, version, created_at, updated_at) VALUES "
+                f"((SELECT id FROM board WHERE slug = '{slug}'), '{client_id}', "
+                f"(SELECT id FROM participant), 'Kari', 'Innspill {client_id}', '{sdgs}', "
+                f"'yellow', 'visible', false, 0, 1, 1, {at}, {at})"
+            )
+        sql(
+            "INSERT INTO comment (board_id, note_id, author_name, body, created_at) VALUES "
+            "((SELECT id FROM board WHERE slug = 'a'), (SELECT id FROM note WHERE client_id = "
+            f"'n1'), 'Ola', 'Enig', {at})"
+        )
+        sql(
+            "INSERT INTO note_like (note_id, participant_id, created_at) VALUES ((SELECT id FROM "
+            f"note WHERE client_id = 'n1'), (SELECT id FROM participant), {at})"
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sql = connection.exec_driver_sql
+        assert sql("SELECT slug, seq, timezone FROM board ORDER BY slug").all() == [
+            ("a", 7, "UTC"),
+            ("b", 7, "UTC"),
+        ]
+        notes = sql("SELECT client_id, body, sdgs, targets, likes FROM note ORDER BY client_id")
+        assert [(c, b, from_json(s), from_json(t), n) for c, b, s, t, n in notes] == [
+            ("n1", "Innspill n1", [12, 13], [], 1),
+            ("n2", "Innspill n2", [], [], 1),
+            ("n3", "Innspill n3", [5], [], 1),
+        ]
+        assert sql("SELECT body FROM comment").all() == [("Enig",)]
+        assert sql("SELECT count(*) FROM note_like").scalar() == 1
+    # Back down drops the column only: a table copy on SQLite would cascade to comments and likes.
+    command.downgrade(config, "0002")
+    with engine.connect() as connection:
+        sql = connection.exec_driver_sql
+        assert sql("SELECT count(*) FROM note").scalar() == 3
+        assert sql("SELECT count(*) FROM comment").scalar() == 1
+        assert sql("SELECT count(*) FROM note_like").scalar() == 1
     engine.dispose()
 
 

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from board.openapi import openapi_path
-from board.schemas import COLORS, NOTE_MAX
+from board.schemas import COLORS, NOTE_MAX, TARGET_PATTERN
 
 REF_PREFIX = "#/components/schemas/"
 # The document does not describe the route that serves it (as FastAPI's does not either).
@@ -121,7 +121,7 @@ def test_request_bodies_are_strict_objects(document: dict[str, Any]) -> None:
 
 
 def test_note_create_schema_states_the_apps_limits(document: dict[str, Any]) -> None:
-    """NoteCreate says what the app enforces: body 1..2000 chars, sdgs 1..17, palette colours."""
+    """NoteCreate says what the app enforces: body 1..2000 chars, sdgs 1..17, targets, colours."""
     schemas = document["components"]["schemas"]
     note = document["paths"]["/api/boards/{slug}/notes"]["post"]
     ref = note["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -136,6 +136,8 @@ def test_note_create_schema_states_the_apps_limits(document: dict[str, Any]) -> 
     )
     assert props["sdgs"]["type"] == "array" and props["sdgs"]["maxItems"] == 17
     assert props["sdgs"]["items"] == {"type": "integer", "minimum": 1, "maximum": 17}
+    assert props["targets"]["type"] == "array" and props["targets"]["maxItems"] == 169
+    assert props["targets"]["items"] == {"type": "string", "pattern": TARGET_PATTERN}
     assert props["color"]["enum"] == list(COLORS)
     section = [s for s in props["section_id"]["anyOf"] if s.get("type") == "integer"]
     assert section == [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}]
@@ -203,6 +205,11 @@ NOTE_SPOT_CHECKS = [
     pytest.param({"sdgs": [18]}, False, id="sdgs-18"),
     pytest.param({"sdgs": [1.5]}, False, id="sdgs-1.5"),
     pytest.param({"sdgs": [1] * 18}, False, id="sdgs-18-items"),
+    pytest.param({"targets": ["1.1", "12.7", "12.a", "17.19"]}, True, id="targets-known"),
+    pytest.param({"targets": ["18.1"]}, False, id="targets-goal-18"),
+    pytest.param({"targets": ["12.7.1"]}, False, id="targets-indicator"),
+    pytest.param({"targets": [12.7]}, False, id="targets-number"),
+    pytest.param({"targets": ["1.1"] * 170}, False, id="targets-170-items"),
     pytest.param({"color": "blue"}, True, id="color-in-palette"),
     pytest.param({"color": "red"}, False, id="color-not-in-palette"),
     pytest.param({"section_id": 2**31}, False, id="section_id-2e31"),
@@ -242,3 +249,29 @@ def test_error_envelope_schema_matches_what_the_app_sends(
             for status in ("400", "404", "422"):
                 content = operation["responses"][status]["content"]["application/json"]
                 assert content["schema"] == envelope, (method, path, status)
+
+
+def test_markdown_export_is_described_with_its_type_and_options(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """export.md is described as text/markdown with its query options, and the app agrees."""
+    operation = document["paths"]["/api/boards/{slug}/export.md"]["get"]
+    assert operation["responses"]["200"]["content"] == {
+        "text/markdown": {"schema": {"type": "string"}}
+    }
+    options = {
+        p["name"]: p["schema"]["enum"] for p in operation["parameters"] if p["in"] == "query"
+    }
+    assert options == {
+        "group_by": ["sdg", "section", "time"],
+        "include_hidden": ["false", "true"],
+        "lang": ["", "nb", "en"],
+    }
+    slug, key = api.create_board()
+    for name, values in options.items():
+        for value in values:
+            response = api.client.get(
+                f"/api/boards/{slug}/export.md?{name}={value}", headers=auth(key)
+            )
+            assert response.status_code == 200, (name, value, response.text)
+            assert response.headers["content-type"].startswith("text/markdown")

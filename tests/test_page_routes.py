@@ -65,13 +65,22 @@ def test_join_redirects_to_the_board(client: TestClient) -> None:
     assert response.headers["location"] == "/?unknown=1"
 
 
-def test_every_response_carries_the_security_headers(client: TestClient) -> None:
-    """Pages, static files, API answers and errors all carry CSP, nosniff and Referrer-Policy."""
-    for path in ["/", "/static/css/board.css", "/api/sdgs", "/healthz", "/b/missing"]:
+def test_pages_carry_their_policy_and_everything_else_a_closed_one(client: TestClient) -> None:
+    """Pages (the 404 page too) carry the pages' CSP without 'unsafe-inline' and with
+    frame-ancestors; static files and API answers get a policy that allows nothing; all carry
+    nosniff and a Referrer-Policy."""
+    for path in ["/", "/b/missing"]:
+        response = client.get(path, headers=HTML)
+        csp = response.headers["content-security-policy"]
+        assert csp == f"{CONTENT_SECURITY_POLICY}; frame-ancestors 'none'", path
+    for path in ["/static/css/board.css", "/api/sdgs", "/healthz"]:
         response = client.get(path)
-        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    for path in ["/", "/static/js/wall.js", "/api/sdgs"]:
+        response = client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert len(response.headers.get_list("content-security-policy")) == 1
     assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
     assert "script-src 'self'" in CONTENT_SECURITY_POLICY
 

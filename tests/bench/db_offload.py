@@ -1,5 +1,6 @@
-"""Does database work block the event loop? Measures the server with its thread-pool offload
-against the same server calling the database directly on the loop.
+"""Where should database writes run? Measures the shipped server (SQLite: group commit on one
+writer thread; PostgreSQL: the thread pool) against the same server with every write in the
+thread pool, and with the database called directly on the event loop.
 
     .venv/bin/python tests/bench/db_offload.py [--database-url URL] [--posters 16] [--notes 800]
 
@@ -29,22 +30,27 @@ from typing import Any
 import httpx2
 
 ADMIN = "bench-admin-token-0123456789"
+MODES = ("shipped", "threadpool", "inline")
 
 
-def serve(port: int, inline: bool) -> None:
-    """The server side: the real app, optionally with database calls made on the event loop."""
+def serve(port: int, mode: str) -> None:
+    """The server side: the real app, with its writes where `mode` says."""
     import uvicorn
 
     from board import db, http
     from board.app import create_app
     from board.settings import Settings
 
-    if inline:
+    if mode == "threadpool":
+        from board.writer import GroupCommit
+
+        # Never running, so every write goes to the thread pool.
+        GroupCommit.start = lambda self: None  # type: ignore[method-assign]
+    if mode == "inline":
 
         async def call_inline(request: Any, func: Any, *args: Any) -> Any:
             return func(http.context(request).store, *args)
 
-        http.call = call_inline  # type: ignore[assignment]
         import board.api
 
         board.api.call = call_inline  # type: ignore[attr-defined]
@@ -145,13 +151,13 @@ def main() -> None:
     parser.add_argument("--posters", type=int, default=16)
     parser.add_argument("--notes", type=int, default=800)
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=["threadpool", "inline"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, inline=args.mode == "inline")
+        serve(args.serve, args.mode)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    for mode in ("threadpool", "inline"):
+    for mode in MODES if not args.database_url else ("shipped", "inline"):
         result = measure(mode, args.database_url, args.posters, args.notes)
         print(json.dumps({"database": args.database_url or "sqlite", **result}), flush=True)
 

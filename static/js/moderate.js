@@ -9,7 +9,9 @@ import { $, clear, h, slugFromPath, storageGet, storageSet, uid } from "./dom.js
 import { onLocale, t, useBoardLocale } from "./i18n.js";
 import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
-import { barChart, byNumber, goalName } from "./sdg.js";
+import { mountChart } from "./chart.js";
+import { byNumber, goalName, paint } from "./sdg.js";
+import { TargetPicker } from "./targets.js";
 import { BoardState, boardOrder } from "./state.js";
 
 const slug = slugFromPath();
@@ -110,10 +112,7 @@ function renderStats() {
     let visible = 0;
     for (const note of state.notes.values()) if (note.status === "visible") visible += 1;
     $("#stat-notes").textContent = String(visible);
-    if (chart) {
-      chart.relabel(t("chart_label"));
-      chart.update(counts.counts, (goal, n) => t("chart_bar", { n: goal.number, name: goalName(goal), count: n }));
-    }
+    if (chart) chart.update(counts);
     refreshParticipants();
   });
 }
@@ -276,16 +275,37 @@ async function confirmed(card) {
   }
 }
 
+/** Edit a note's text, goals and targets (#8); goals and targets are sent together, so
+ *  unpicking a goal drops its targets. */
 function startEdit(card) {
   const note = card.note;
   const id = uid("mod-edit");
   const area = h("textarea", { id, rows: "4", maxlength: "2000" });
   area.value = note.body;
+  const tiles = h("div", { class: "sdg-tiles sdg-tiles-small" });
+  for (const goal of catalogue) {
+    const input = h("input", { type: "checkbox", value: String(goal.number), checked: note.sdgs.includes(goal.number), class: "tile-input" });
+    const tile = h(
+      "label",
+      { class: "sdg-tile", title: goalName(goal) },
+      input,
+      h("span", { class: "sdg-number", "aria-hidden": "true" }, String(goal.number)),
+      h("span", { class: "sr-only" }, `${t("goal", { n: goal.number })}: ${goalName(goal)}`),
+    );
+    tiles.append(paint(tile, goal));
+  }
+  const picked = () => [...tiles.querySelectorAll("input:checked")].map((input) => Number(input.value));
+  const picker = new TargetPicker(goals);
+  picker.setGoals(note.sdgs);
+  picker.set(note.targets || []);
+  tiles.addEventListener("change", () => picker.setGoals(picked()));
   const form = h(
     "form",
     { class: "edit-form stack" },
     h("label", { for: id }, t("edit")),
     area,
+    h("fieldset", { class: "sdg-picker" }, h("legend", {}, t("sdgs_legend")), tiles),
+    picker.el,
     h("div", { class: "row" }, h("button", { type: "submit", class: "button button-primary" }, t("save")), button(t("cancel"), done, "button-quiet")),
   );
   function done() {
@@ -297,7 +317,8 @@ function startEdit(card) {
     event.preventDefault();
     if (!area.value.trim()) return;
     try {
-      await patch(card.note, { body: area.value.trim() }, { "If-Match": String(note.version) });
+      const fields = { body: area.value.trim(), sdgs: picked(), targets: picker.value() };
+      await patch(card.note, fields, { "If-Match": String(note.version) });
       done();
     } catch (error) {
       fail(error);
@@ -520,14 +541,14 @@ async function main() {
     return;
   }
   goals = byNumber(catalogue);
-  chart = barChart(catalogue, t("chart_label"));
-  $("#chart").append(chart.svg);
+  chart = mountChart(catalogue);
   wireControls();
   onLocale(() => {
     if (!loaded) return;
     renderBoard();
     queue.relabel();
     all.relabel();
+    chart.relabel();
     renderStats();
   });
   $("#key-form").addEventListener("submit", (event) => {

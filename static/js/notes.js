@@ -5,6 +5,7 @@
 import { h, clear, safeUrl } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { goalName, paint } from "./sdg.js";
+import { targetChip } from "./targets.js";
 
 export class NoteCard {
   /**
@@ -18,11 +19,12 @@ export class NoteCard {
     this.body = h("p", { class: "note-body" });
     this.link = h("a", { class: "note-link", target: "_blank", rel: "noopener noreferrer nofollow ugc" });
     this.goals = h("ul", { class: "note-sdgs" });
+    this.targets = h("ul", { class: "note-targets" });
     this.author = h("span", { class: "note-author" });
     this.time = h("time", { class: "note-time" });
     this.meta = h("p", { class: "note-meta" }, this.author, " · ", this.time);
     this.el = h("article", { class: "note", dataset: { id: String(note.id) } });
-    this.el.append(this.flags, this.body, this.link, this.goals, this.meta);
+    this.el.append(this.flags, this.body, this.link, this.goals, this.targets, this.meta);
     this.extra = options.actions ? options.actions(this) : null;
     if (this.extra) this.el.append(this.extra);
     this.goalKey = null;
@@ -49,17 +51,21 @@ export class NoteCard {
     } else {
       this.link.removeAttribute("href");
     }
-    this.renderGoals(note.sdgs);
+    this.renderGoals(note.sdgs, note.targets || []);
     this.author.textContent = note.author.name || t("anonymous");
     this.time.dateTime = note.created_at;
     this.time.textContent = formatTime(note.created_at);
     if (this.options.refresh) this.options.refresh(this);
   }
 
-  renderGoals(numbers, force = false) {
-    const key = numbers.join(",");
-    if (key === this.goalKey && !force) return;
+  renderGoals(numbers, codes) {
+    const key = `${numbers.join(",")}|${codes.join(",")}`;
+    if (key === this.goalKey) return;
     this.goalKey = key;
+    clear(this.targets);
+    this.targets.hidden = codes.length === 0;
+    this.targets.setAttribute("aria-label", t("targets_of_note"));
+    for (const code of codes) this.targets.append(targetChip(this.options.goals, code));
     clear(this.goals);
     this.goals.hidden = numbers.length === 0;
     this.goals.setAttribute("aria-label", t("goals_of_note"));
@@ -224,27 +230,34 @@ export class Columns {
   }
 }
 
-/** Notes per goal, kept current one change at a time. */
+/** Notes per goal and per target, kept current one change at a time. */
 export class GoalCounts {
   constructor() {
-    this.counts = new Map();
+    this.counts = new Map(); // goal number → notes
+    this.targets = new Map(); // target code → notes
   }
 
   reset(notes, include) {
     this.counts.clear();
-    for (const note of notes) if (include(note)) this.add(note.sdgs, 1);
+    this.targets.clear();
+    for (const note of notes) if (include(note)) this.add(note, 1);
   }
 
-  add(sdgs, delta) {
-    for (const n of sdgs) this.counts.set(n, (this.counts.get(n) || 0) + delta);
+  add(note, delta) {
+    for (const n of note.sdgs) this.counts.set(n, (this.counts.get(n) || 0) + delta);
+    for (const code of note.targets || []) this.targets.set(code, (this.targets.get(code) || 0) + delta);
   }
 
   change(previous, note, include) {
-    if (previous && include(previous)) this.add(previous.sdgs, -1);
-    if (note && include(note)) this.add(note.sdgs, 1);
+    if (previous && include(previous)) this.add(previous, -1);
+    if (note && include(note)) this.add(note, 1);
   }
 
   get(n) {
     return this.counts.get(n) || 0;
+  }
+
+  getTarget(code) {
+    return this.targets.get(code) || 0;
   }
 }

@@ -62,6 +62,7 @@ export class Outbox {
       client_id: randomId(),
       body: fields.body,
       sdgs: fields.sdgs,
+      targets: fields.targets || [],
       section_id: fields.section_id ?? null,
       link: fields.link || null,
       color: fields.color || "yellow",
@@ -83,12 +84,13 @@ export class Outbox {
       client_id: note.client_id,
       body: note.body,
       sdgs: note.sdgs,
+      targets: note.targets || [],
       section_id: note.section_id,
       link: note.link,
       color: note.color,
       created: Date.now(),
     };
-    Object.assign(item, { state: "awaiting", note, error: null, body: note.body, sdgs: note.sdgs });
+    Object.assign(item, { state: "awaiting", note, error: null, body: note.body, sdgs: note.sdgs, targets: note.targets || [] });
     this.items.set(item.client_id, item);
     this.save();
     this.onChange(item, item.client_id);
@@ -136,6 +138,8 @@ export class Outbox {
     if (!token) return;
     this.inflight.add(id);
     const body = { client_id: id, body: item.body, sdgs: item.sdgs, color: item.color };
+    // Items queued before targets existed have none.
+    if (item.targets && item.targets.length) body.targets = item.targets;
     if (item.section_id !== null && item.section_id !== undefined) body.section_id = item.section_id;
     if (item.link) body.link = item.link;
     try {

@@ -9,7 +9,8 @@ import { onLocale, t, useBoardLocale } from "./i18n.js";
 import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
 import { qrSvg } from "./qr.js";
-import { barChart, byNumber, goalName } from "./sdg.js";
+import { mountChart } from "./chart.js";
+import { byNumber } from "./sdg.js";
 import { BoardState, newestFirst } from "./state.js";
 
 const slug = slugFromPath();
@@ -69,8 +70,7 @@ function renderChart() {
   if (chartFrame || !chart) return;
   chartFrame = requestAnimationFrame(() => {
     chartFrame = 0;
-    chart.relabel(t("chart_label"));
-    chart.update(counts.counts, (goal, n) => t("chart_bar", { n: goal.number, name: goalName(goal), count: n }));
+    chart.update(counts);
   });
 }
 
@@ -183,14 +183,14 @@ async function main() {
     return;
   }
   goals = byNumber(catalogue);
-  chart = barChart(catalogue, t("chart_label"));
-  $("#chart").append(chart.svg);
+  chart = mountChart(catalogue);
   renderChart();
   onLocale(() => {
     renderViewers();
     renderJoin();
     $("#slideshow").textContent = slideshow.on ? t("slideshow_stop") : t("slideshow");
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
+    chart.relabel();
     if (!loaded) return;
     wall.relabel();
     renderChart();

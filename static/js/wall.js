@@ -10,6 +10,7 @@ import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
 import { Outbox } from "./outbox.js";
 import { byNumber, goalName, paint } from "./sdg.js";
+import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
 import { BoardState, boardOrder, newestFirst } from "./state.js";
 
 const COLORS = ["yellow", "orange", "pink", "purple", "blue", "green", "white"];
@@ -17,6 +18,7 @@ const slug = slugFromPath();
 const state = new BoardState();
 const counts = new GoalCounts();
 const filter = new Set();
+const targetFilter = new Set();
 const meKey = `pinboard:participant:${slug}`;
 const likedKey = `pinboard:liked:${slug}`;
 let me = storageGet(localStorage, meKey, null);
@@ -25,13 +27,16 @@ let sortMode = storageGet(localStorage, "pinboard:sort", "board");
 let goals = new Map();
 let catalogue = [];
 let loaded = false;
+let picker = null;
 
 const message = $("#message");
 const announcer = new Announcer($("#announcer"));
 const setConnection = connectionIndicator($("#connection"));
 const columns = new Columns($("#notes"), {
   compare: sortMode === "newest" ? newestFirst : boardOrder,
-  matches: (note) => filter.size === 0 || note.sdgs.some((n) => filter.has(n)),
+  matches: (note) =>
+    (filter.size === 0 || note.sdgs.some((n) => filter.has(n))) &&
+    (targetFilter.size === 0 || (note.targets || []).some((code) => targetFilter.has(code))),
   onCount: renderCount,
 });
 const outbox = new Outbox({
@@ -191,6 +196,11 @@ function buildTiles() {
     );
     box.append(paint(tile, goal));
   }
+  if (picker) picker.setGoals(pickedGoals());
+}
+
+function pickedGoals() {
+  return [...document.querySelectorAll("#sdg-tiles input:checked")].map((i) => Number(i.value));
 }
 
 function buildColors() {
@@ -213,6 +223,10 @@ function buildColors() {
 
 function wireForms() {
   const body = $("#note-body");
+  picker = new TargetPicker(goals);
+  $("#target-picker").append(picker.el);
+  // Picking or unpicking a goal lists its targets (unpicking drops the targets chosen under it).
+  $("#sdg-tiles").addEventListener("change", () => picker.setGoals(pickedGoals()));
   const counter = () => {
     $("#note-count").textContent = t("chars", { n: [...body.value].length });
   };
@@ -244,7 +258,7 @@ function wireForms() {
     event.preventDefault();
     const error = $("#form-error");
     const text = body.value.trim();
-    const picked = [...document.querySelectorAll("#sdg-tiles input:checked")].map((i) => Number(i.value));
+    const picked = pickedGoals();
     const link = $("#note-link").value.trim();
     let problem = null;
     let focus = null;
@@ -260,11 +274,13 @@ function wireForms() {
     outbox.add({
       body: text,
       sdgs: picked,
+      targets: picker.value(),
       link,
       section_id: section ? Number(section) : null,
       color: document.querySelector("#color-choices input:checked").value,
     });
     event.target.reset();
+    picker.reset();
     $("#color-yellow").checked = true;
     counter();
     body.focus();
@@ -318,6 +334,9 @@ function outboxCard(item) {
     h("p", { class: "note-flags" }, h("span", { class: `flag flag-${item.state}` }, status)),
     h("p", { class: "note-body" }, item.body),
     item.sdgs.length ? goalsList : null,
+    item.targets && item.targets.length
+      ? h("ul", { class: "note-targets", "aria-label": t("targets_of_note") }, item.targets.map((code) => targetChip(goals, code)))
+      : null,
   );
   if (item.state === "failed") {
     card.append(
@@ -513,12 +532,39 @@ function buildFilters() {
     chips.set(goal.number, chip);
     box.append(chip);
   }
+  // One chip per target, made once and shown when its goal is chosen and it has notes.
+  const targets = $("#target-filters");
+  for (const goal of catalogue) {
+    for (const target of goal.targets) {
+      const chip = h(
+        "button",
+        { type: "button", class: "chip chip-target", "aria-pressed": "false", hidden: true, onclick: () => setTargetFilter(target.code) },
+        h("span", { "aria-hidden": "true" }, target.code),
+        h("span", { class: "chip-count", "aria-hidden": "true" }),
+      );
+      chip.style.borderLeftColor = goal.color;
+      chips.set(target.code, chip);
+      targets.append(chip);
+    }
+  }
 }
 
 function setFilter(number) {
-  if (number === null) filter.clear();
-  else if (filter.has(number)) filter.delete(number);
-  else filter.add(number);
+  if (number === null) {
+    filter.clear();
+    targetFilter.clear();
+  } else if (filter.has(number)) {
+    filter.delete(number);
+    // A target filter only makes sense under its goal.
+    for (const code of [...targetFilter]) if (goalOf(code) === number) targetFilter.delete(code);
+  } else filter.add(number);
+  columns.refilter();
+  renderFilters();
+}
+
+function setTargetFilter(code) {
+  if (targetFilter.has(code)) targetFilter.delete(code);
+  else targetFilter.add(code);
   columns.refilter();
   renderFilters();
 }
@@ -537,6 +583,21 @@ function renderFilters() {
     chip.title = goalName(goal);
     chip.querySelector(".chip-count").textContent = String(n);
   }
+  let shown = 0;
+  for (const goal of catalogue) {
+    for (const { code } of goal.targets) {
+      const chip = chips.get(code);
+      const n = counts.getTarget(code);
+      chip.hidden = !targetFilter.has(code) && (n === 0 || !filter.has(goal.number));
+      if (chip.hidden) continue;
+      shown += 1;
+      chip.setAttribute("aria-pressed", String(targetFilter.has(code)));
+      chip.setAttribute("aria-label", t("filter_target", { code, text: targetText(goals, code), count: n }));
+      chip.title = targetText(goals, code);
+      chip.querySelector(".chip-count").textContent = String(n);
+    }
+  }
+  $("#target-filters").hidden = shown === 0;
 }
 
 // --- start --------------------------------------------------------------------------------
@@ -565,6 +626,7 @@ async function main() {
     renderViewers();
     buildTiles();
     buildColors();
+    picker.relabel();
     if (!loaded) return;
     renderBoard();
     renderFilters();

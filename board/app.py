@@ -14,21 +14,21 @@ from starlette.convertors import register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from .api import OPERATIONS
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
-from .headers import PAGE_POLICY, SecurityHeaders
+from .headers import SecurityHeaders
 from .http import Context, IdConvertor, SlugConvertor
 from .hub import Hub
 from .limits import Limits
 from .live import ExposeAbort, board_socket
 from .openapi import document
+from .pages import not_found_page, page_routes
 from .relay import RedisRelay
-from .resources import bundled
 from .retention import PURGE_INTERVAL, purge_expired
 from .settings import Settings
 from .writer import GroupCommit
@@ -102,17 +102,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             return error_response(503, "database_unavailable", "the database is not reachable")
         return JSONResponse({"status": "ready"})
 
-    async def index(_request: Request) -> Response:
-        return FileResponse(
-            bundled("static") / "index.html", headers={"Content-Security-Policy": PAGE_POLICY}
-        )
-
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
         WebSocketRoute("/ws/boards/{slug:slug}", board_socket),
         Route("/api/openapi.json", openapi),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/", index),
+        *page_routes(lambda slug: slug in hub.board_ids),
     ]
     app = Starlette(
         routes=routes,
@@ -162,10 +157,19 @@ def read_events(store: Store, board_id: int, after: int) -> list[Committed]:
         return committed_after(session, board_id, after)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and _wants_page(request):
+        return not_found_page()
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API) gets the HTML 404 page."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 async def _server_error(_request: Request, exc: Exception) -> Response:

@@ -7,16 +7,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Responses that are not pages (JSON, Markdown) load nothing and run nothing.
 NOT_A_PAGE = "default-src 'none'"
-# A page of ours: its own files only, no inline script or style, no plug-ins.
-PAGE_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-    ]
-)
 
 
 class SecurityHeaders:

@@ -20,8 +20,9 @@ from test_live_scale import REDIS_SERVER, RedisServer
 
 from board.app import create_app
 from board.db import Store
-from board.headers import NOT_A_PAGE, PAGE_POLICY, SecurityHeaders
+from board.headers import NOT_A_PAGE, SecurityHeaders
 from board.limits import MemoryLimiter, Rate, RedisLimiter
+from board.pages import CONTENT_SECURITY_POLICY
 from board.settings import Settings
 
 
@@ -327,7 +328,7 @@ def test_pages_keep_their_policy_and_get_frame_ancestors_from_the_setting(store:
         page = client.get("/")
         api = client.get("/api/sdgs")
     assert page.headers["content-security-policy"] == (
-        f"{PAGE_POLICY}; frame-ancestors 'self' https://www.example.no"
+        f"{CONTENT_SECURITY_POLICY}; frame-ancestors 'self' https://www.example.no"
     )
     assert page.headers["x-content-type-options"] == "nosniff"
     assert api.headers["content-security-policy"].endswith(

@@ -1,0 +1,70 @@
+// The JSON API over fetch, with the error envelope turned into an ApiError.
+
+export class ApiError extends Error {
+  /**
+   * status 0 means the request never got an answer (offline, DNS, reset): worth retrying.
+   */
+  constructor(status, code, message, retryAfter = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+
+  /** Whether trying the same request again later can succeed. */
+  get transient() {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export async function request(method, path, { token = null, body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, "network", String(error && error.message ? error.message : error));
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const envelope = data && data.error ? data.error : {};
+    const retry = Number(response.headers.get("Retry-After"));
+    throw new ApiError(
+      response.status,
+      envelope.code || "http_error",
+      envelope.message || `HTTP ${response.status}`,
+      Number.isFinite(retry) && retry > 0 ? retry : null,
+    );
+  }
+  return data;
+}
+
+export const boardPath = (slug) => `/api/boards/${encodeURIComponent(slug)}`;
+
+export function snapshot(slug, token) {
+  return request("GET", boardPath(slug), { token });
+}
+
+let catalogue = null;
+
+/** The 17 goals, fetched once per page. */
+export function sdgs() {
+  if (catalogue === null) {
+    catalogue = request("GET", "/api/sdgs").catch((error) => {
+      catalogue = null;
+      throw error;
+    });
+  }
+  return catalogue;
+}

@@ -1,0 +1,139 @@
+// The board WebSocket with the resume contract of the README: load the snapshot, say hello with
+// the last seq applied, apply events in order, reload the snapshot on `reset`, and after any
+// close reconnect after a random delay in [0, min(10 s, 0.25 s × 2^attempt)] ("full jitter", so
+// 500 phones do not all come back in the same millisecond after a restart).
+
+import { snapshot } from "./api.js";
+
+const MAX_BACKOFF_MS = 10_000;
+const POLICY = 1008;
+
+export class Live {
+  /**
+   * onStatus(status, detail): "connecting" | "live" | "reconnecting" | "offline" | "stopped".
+   * onFatal(error): the snapshot itself was refused (unknown board, bad key): no retrying.
+   */
+  constructor({ slug, state, token = null, onStatus = () => {}, onPresence = () => {}, onWelcome = () => {}, onFatal = () => {} }) {
+    this.slug = slug;
+    this.state = state;
+    this.token = token;
+    this.onStatus = onStatus;
+    this.onPresence = onPresence;
+    this.onWelcome = onWelcome;
+    this.onFatal = onFatal;
+    this.socket = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.stopped = false;
+    // Messages are handled one after another, also across a snapshot reload.
+    this.chain = Promise.resolve();
+    this.status = null;
+    addEventListener("online", () => this.reconnectNow());
+    addEventListener("offline", () => this.setStatus("offline"));
+  }
+
+  setStatus(status, detail = "") {
+    if (!navigator.onLine && status !== "stopped" && status !== "live") status = "offline";
+    if (status === this.status && !detail) return;
+    this.status = status;
+    this.onStatus(status, detail);
+  }
+
+  async start() {
+    this.setStatus("connecting");
+    if (this.state.seq === null) {
+      try {
+        await this.reload();
+      } catch (error) {
+        if (!error.transient) {
+          this.stopped = true;
+          this.onFatal(error);
+          return;
+        }
+        this.schedule();
+        return;
+      }
+    }
+    this.connect();
+  }
+
+  async reload() {
+    this.state.load(await snapshot(this.slug, this.token));
+  }
+
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(`${scheme}//${location.host}/ws/boards/${this.slug}`);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      socket.send(JSON.stringify({ type: "hello", since: this.state.seq, token: this.token }));
+    });
+    socket.addEventListener("message", (message) => {
+      let parsed;
+      try {
+        parsed = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      const batch = Array.isArray(parsed) ? parsed : [parsed];
+      this.chain = this.chain.then(() => this.handle(socket, batch)).catch(() => socket.close());
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (event.code === POLICY) {
+        // Bad hello, bad key, banned or a foreign origin: retrying would only repeat it.
+        this.stopped = true;
+        this.setStatus("stopped", event.reason || String(event.code));
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  async handle(socket, batch) {
+    for (const message of batch) {
+      if (this.socket !== socket) return;
+      if (message.type === "welcome") {
+        this.attempt = 0;
+        this.setStatus("live");
+        this.onWelcome(message);
+      } else if (message.type === "event") {
+        this.state.apply(message);
+      } else if (message.type === "reset") {
+        await this.reload();
+      } else if (message.type === "presence") {
+        this.onPresence(message.viewers);
+      }
+    }
+  }
+
+  schedule() {
+    if (this.stopped || this.timer !== null) return;
+    this.setStatus("reconnecting");
+    this.attempt += 1;
+    const delay = Math.random() * Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.state.seq === null) this.start();
+      else this.connect();
+    }, delay);
+  }
+
+  /** The network came back: try at once instead of waiting out the backoff. */
+  reconnectNow() {
+    if (this.stopped) return;
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
+      this.setStatus(this.socket.readyState === WebSocket.OPEN ? "live" : "connecting");
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.attempt = 0;
+    if (this.state.seq === null) this.start();
+    else this.connect();
+  }
+}

@@ -1,0 +1,568 @@
+// The moderator console, /b/{slug}/moderate. The key arrives in the URL fragment (#key=…), which
+// browsers never send to a server; it is moved to sessionStorage (this tab only) and the fragment
+// is taken out of the address bar, so it does not linger in history or screenshots.
+
+import { ApiError, boardPath, request, sdgs } from "./api.js";
+import { Announcer } from "./announce.js";
+import { connectionIndicator, flash, startPage } from "./common.js";
+import { $, clear, h, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
+import { onLocale, t, useBoardLocale } from "./i18n.js";
+import { Live } from "./live.js";
+import { Columns, GoalCounts, NoteCard } from "./notes.js";
+import { mountChart } from "./chart.js";
+import { byNumber, goalName, paint } from "./sdg.js";
+import { TargetPicker } from "./targets.js";
+import { BoardState, boardOrder } from "./state.js";
+
+const slug = slugFromPath();
+const keyName = `pinboard:moderator:${slug}`;
+const state = new BoardState();
+const counts = new GoalCounts();
+const isVisible = (note) => note.status === "visible";
+let key = takeKeyFromFragment() || storageGet(sessionStorage, keyName, null);
+let show = "all";
+let goals = new Map();
+let catalogue = [];
+let chart = null;
+let loaded = false;
+let live = null;
+
+const message = $("#message");
+const announcer = new Announcer($("#announcer"));
+const setConnection = connectionIndicator($("#connection"));
+const oldestFirst = (a, b) => a.id - b.id;
+const queue = new Columns($("#queue"), {
+  compare: oldestFirst,
+  matches: (note) => note.status === "pending",
+  onCount: (n) => {
+    $("#queue-count").textContent = `(${n})`;
+    $("#queue-empty").hidden = n > 0;
+    $("#stat-pending").textContent = String(n);
+  },
+});
+const all = new Columns($("#all-notes"), {
+  compare: boardOrder,
+  matches: (note) =>
+    note.status !== "pending" &&
+    (show === "all" || (show === "pinned" ? note.pinned : note.status === show)),
+  onCount: (n) => {
+    $("#all-count").textContent = `(${n})`;
+  },
+});
+
+function takeKeyFromFragment() {
+  const match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
+  if (!match) return null;
+  const found = decodeURIComponent(match[1]);
+  storageSet(sessionStorage, keyName, found);
+  history.replaceState(null, "", location.pathname + location.search);
+  return found;
+}
+
+function makeCard(note) {
+  return new NoteCard(note, { goals, actions: modActions, refresh: refreshMod });
+}
+
+// --- live state ---------------------------------------------------------------------------
+
+state.subscribe((change) => {
+  if (change.type === "load") {
+    if (!loaded) useBoardLocale(state.board.locale);
+    loaded = true;
+    renderBoard();
+    queue.setSections([]);
+    queue.fill(state.notes.values(), makeCard);
+    all.setSections(state.board.sections);
+    all.fill(state.notes.values(), makeCard);
+    counts.reset(state.notes.values(), isVisible);
+    renderStats();
+  } else if (change.type === "board") {
+    const before = change.previous ? JSON.stringify(change.previous.sections) : "";
+    renderBoard();
+    if (before !== JSON.stringify(change.board.sections)) all.setSections(change.board.sections);
+    for (const card of all.cards.values()) refreshMod(card);
+  } else if (change.type === "note") {
+    const { note, previous } = change;
+    counts.change(previous, note, isVisible);
+    queue.place(note, makeCard);
+    all.place(note, makeCard);
+    if (change.live && note.status === "pending" && (!previous || previous.status !== "pending")) {
+      announcer.note(note);
+    }
+    renderStats();
+  } else if (change.type === "remove") {
+    counts.change(change.previous, null, isVisible);
+    queue.remove(change.id);
+    all.remove(change.id);
+    renderStats();
+  } else {
+    for (const columns of [queue, all]) {
+      const card = columns.cards.get(change.note.id);
+      if (card) card.update(change.note);
+    }
+  }
+});
+
+let statsFrame = 0;
+function renderStats() {
+  if (statsFrame) return;
+  // Many events in one frame draw the numbers and the chart once.
+  statsFrame = requestAnimationFrame(() => {
+    statsFrame = 0;
+    let visible = 0;
+    for (const note of state.notes.values()) if (note.status === "visible") visible += 1;
+    $("#stat-notes").textContent = String(visible);
+    if (chart) chart.update(counts);
+    refreshParticipants();
+  });
+}
+
+let participantsTimer = null;
+let statsAsked = false;
+function refreshParticipants() {
+  // Participants are not in the event stream; ask now and then, not per event.
+  if (participantsTimer !== null) return;
+  const delay = statsAsked ? 3000 : 0;
+  statsAsked = true;
+  participantsTimer = setTimeout(async () => {
+    participantsTimer = null;
+    try {
+      const stats = await request("GET", `${boardPath(slug)}/stats`, { token: key });
+      $("#stat-participants").textContent = String(stats.participants);
+      $("#stat-viewers").textContent = String(stats.viewers);
+    } catch {
+      // The numbers stay as they were; the next event asks again.
+    }
+  }, delay);
+}
+
+function renderBoard() {
+  const board = state.board;
+  document.title = `${t("mod_title")} · ${board.title}`;
+  $("#board-title").textContent = board.title;
+  $(`#mode-${board.moderation}`).checked = true;
+  $("#lock").textContent = board.locked ? t("unlock") : t("lock");
+  $("#lock").setAttribute("aria-pressed", String(board.locked));
+  flash($("#lock-state"), board.locked ? t("locked_state") : t("unlocked_state"), board.locked ? "warning" : "info");
+  $("#lock-state").removeAttribute("role");
+  $("#participant-link").href = `/b/${slug}`;
+  $("#presenter-link").href = `/b/${slug}/present`;
+  renderSections();
+}
+
+// --- moderating one note ------------------------------------------------------------------
+
+function button(label, onclick, kind = "button") {
+  return h("button", { type: "button", class: kind, onclick }, label);
+}
+
+function modActions(card) {
+  const p = {};
+  p.approve = button("", () => act(card, { status: "visible" }, true), "button button-primary");
+  p.reject = button("", () => act(card, { status: "hidden" }, true), "button");
+  p.hide = button("", () => act(card, { status: "hidden" }));
+  p.restore = button("", () => act(card, { status: "visible" }));
+  p.pin = button("", () => act(card, { pinned: !card.note.pinned }));
+  p.edit = button("", () => startEdit(card), "button-quiet");
+  p.del = button("", () => confirmIn(card, "delete"), "button-quiet");
+  const selectId = uid("move");
+  p.section = h("select", { id: selectId });
+  p.section.addEventListener("change", () => {
+    const value = p.section.value;
+    act(card, { section_id: value ? Number(value) : null });
+  });
+  p.sectionLabel = h("label", { for: selectId });
+  p.up = button("", () => reorder(card, -1), "button-quiet");
+  p.down = button("", () => reorder(card, 1), "button-quiet");
+  p.removeAuthor = button("", () => confirmIn(card, "author"), "button-quiet");
+  p.summary = h("summary", {});
+  p.more = h("details", { class: "mod-more" }, p.summary, h("div", { class: "stack" }, p.sectionLabel, p.section, h("div", { class: "row" }, p.up, p.down), p.removeAuthor));
+  p.confirmText = h("span", { class: "confirm-text" });
+  p.confirmYes = button("", () => confirmed(card), "button button-danger");
+  p.confirmNo = button("", () => confirmIn(card, null), "button-quiet");
+  p.confirm = h("div", { class: "confirm", hidden: true }, p.confirmText, p.confirmYes, p.confirmNo);
+  p.row = h("div", { class: "row" }, p.approve, p.reject, p.hide, p.restore, p.pin, p.edit, p.del);
+  card.parts = p;
+  return h("div", { class: "mod-actions" }, p.row, p.confirm, p.more);
+}
+
+function refreshMod(card) {
+  const p = card.parts;
+  if (!p) return;
+  const note = card.note;
+  const pending = note.status === "pending";
+  p.approve.hidden = !pending;
+  p.reject.hidden = !pending;
+  p.hide.hidden = note.status !== "visible";
+  p.restore.hidden = note.status !== "hidden";
+  p.approve.textContent = t("approve");
+  p.reject.textContent = t("reject");
+  p.hide.textContent = t("hide");
+  p.restore.textContent = t("restore");
+  p.pin.textContent = note.pinned ? t("unpin") : t("pin");
+  p.pin.setAttribute("aria-pressed", String(note.pinned));
+  p.edit.textContent = t("edit");
+  p.del.textContent = t("delete");
+  p.summary.textContent = t("more");
+  p.sectionLabel.textContent = t("move_to");
+  clear(p.section);
+  p.section.append(h("option", { value: "" }, t("no_section")));
+  for (const section of state.board.sections) p.section.append(h("option", { value: String(section.id) }, section.title));
+  p.section.value = note.section_id === null ? "" : String(note.section_id);
+  p.up.textContent = t("move_up");
+  p.down.textContent = t("move_down");
+  p.up.hidden = p.down.hidden = pending;
+  p.removeAuthor.textContent = t("remove_author");
+  p.removeAuthor.hidden = note.author.id === null;
+  p.confirmNo.textContent = t("cancel");
+}
+
+async function patch(note, fields, headers = {}) {
+  const updated = await request("PATCH", `${boardPath(slug)}/notes/${note.id}`, { token: key, body: fields, headers });
+  state.upsertNote(updated);
+  return updated;
+}
+
+/** One moderation step; from the queue, focus moves on to the next waiting note. */
+async function act(card, fields, fromQueue = false) {
+  const next = fromQueue ? card.el.nextElementSibling || card.el.previousElementSibling : null;
+  try {
+    await patch(card.note, fields);
+    if (fromQueue) {
+      const target = next && next.isConnected ? next.querySelector(".mod-actions button:not([hidden])") : null;
+      (target || $("#queue-heading")).focus();
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function fail(error) {
+  const text = error instanceof ApiError && error.code === "version_conflict" ? t("version_conflict") : t("action_failed", { message: error.message });
+  flash(message, text, "error");
+}
+
+function confirmIn(card, what) {
+  const p = card.parts;
+  p.pending = what;
+  p.confirm.hidden = !what;
+  p.row.hidden = Boolean(what);
+  if (what === "delete") {
+    p.confirmText.textContent = t("delete_confirm");
+    p.confirmYes.textContent = t("yes_delete");
+  } else if (what === "author") {
+    p.confirmText.textContent = t("remove_confirm", { name: card.note.author.name || t("anonymous") });
+    p.confirmYes.textContent = t("yes_remove");
+  }
+  (what ? p.confirmYes : p.del).focus();
+}
+
+async function confirmed(card) {
+  const note = card.note;
+  try {
+    if (card.parts.pending === "delete") {
+      await request("DELETE", `${boardPath(slug)}/notes/${note.id}`, { token: key });
+      state.removeNote(note.id);
+    } else {
+      const author = note.author.id;
+      await request("DELETE", `${boardPath(slug)}/participants/${author}`, { token: key });
+      for (const other of [...state.notes.values()]) if (other.author.id === author) state.removeNote(other.id);
+    }
+    $("#all-heading").focus();
+  } catch (error) {
+    confirmIn(card, null);
+    fail(error);
+  }
+}
+
+/** Edit a note's text, goals and targets (#8); goals and targets are sent together, so
+ *  unpicking a goal drops its targets. */
+function startEdit(card) {
+  const note = card.note;
+  const id = uid("mod-edit");
+  const area = h("textarea", { id, rows: "4", maxlength: "2000" });
+  area.value = note.body;
+  const tiles = h("div", { class: "sdg-tiles sdg-tiles-small" });
+  for (const goal of catalogue) {
+    const input = h("input", { type: "checkbox", value: String(goal.number), checked: note.sdgs.includes(goal.number), class: "tile-input" });
+    const tile = h(
+      "label",
+      { class: "sdg-tile", title: goalName(goal) },
+      input,
+      h("span", { class: "sdg-number", "aria-hidden": "true" }, String(goal.number)),
+      h("span", { class: "sr-only" }, `${t("goal", { n: goal.number })}: ${goalName(goal)}`),
+    );
+    tiles.append(paint(tile, goal));
+  }
+  const picked = () => [...tiles.querySelectorAll("input:checked")].map((input) => Number(input.value));
+  const picker = new TargetPicker(goals);
+  picker.setGoals(note.sdgs);
+  picker.set(note.targets || []);
+  tiles.addEventListener("change", () => picker.setGoals(picked()));
+  const form = h(
+    "form",
+    { class: "edit-form stack" },
+    h("label", { for: id }, t("edit")),
+    area,
+    h("fieldset", { class: "sdg-picker" }, h("legend", {}, t("sdgs_legend")), tiles),
+    picker.el,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "button button-primary" }, t("save")), button(t("cancel"), done, "button-quiet")),
+  );
+  function done() {
+    form.remove();
+    card.body.hidden = false;
+    card.parts.edit.focus();
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!area.value.trim()) return;
+    try {
+      const fields = { body: area.value.trim(), sdgs: picked(), targets: picker.value() };
+      await patch(card.note, fields, { "If-Match": String(note.version) });
+      done();
+    } catch (error) {
+      fail(error);
+    }
+  });
+  card.body.hidden = true;
+  card.body.after(form);
+  area.focus();
+}
+
+/**
+ * Move a note one place up or down in its column. Positions are floats: the note goes halfway
+ * between its new neighbours; when neighbours share a position (new boards: all 0) the column is
+ * first spread out, one PATCH per note whose position changes.
+ */
+async function reorder(card, direction) {
+  const list = card.el.parentNode;
+  const column = [...list.children].map((el) => all.cards.get(Number(el.dataset.id))).filter(Boolean).map((c) => c.note);
+  const index = column.findIndex((n) => n.id === card.note.id);
+  const target = index + direction;
+  if (target < 0 || target >= column.length || column[target].pinned !== card.note.pinned) return;
+  try {
+    const order = [...column];
+    order.splice(index, 1);
+    order.splice(target, 0, card.note);
+    const distinct = column.every((n, i) => i === 0 || n.pinned !== column[i - 1].pinned || n.position > column[i - 1].position);
+    if (!distinct) {
+      for (const [i, note] of order.entries()) {
+        const position = (i + 1) * 1024;
+        if (note.position !== position) await patch(note, { position });
+      }
+    } else {
+      const before = order[target - 1];
+      const after = order[target + 1];
+      let position;
+      if (before && after) position = (before.position + after.position) / 2;
+      else if (before) position = before.position + 1024;
+      else position = after.position - 1024;
+      await patch(card.note, { position });
+    }
+    (direction < 0 ? card.parts.up : card.parts.down).focus();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+// --- the board: settings and sections -----------------------------------------------------
+
+async function patchBoard(fields) {
+  try {
+    state.setBoard(await request("PATCH", boardPath(slug), { token: key, body: fields }));
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function renderSections() {
+  const list = clear($("#section-list"));
+  const sections = state.board.sections;
+  sections.forEach((section, index) => {
+    const id = `section-${section.id}`;
+    const input = h("input", { id, value: section.title, maxlength: "80" });
+    const form = h(
+      "form",
+      { class: "section-row" },
+      h("label", { for: id, class: "sr-only" }, t("section_title_label", { n: index + 1 })),
+      input,
+      h("button", { type: "submit", class: "button-quiet" }, t("rename")),
+      index > 0 ? button(t("move_up"), () => moveSection(index, -1), "button-quiet") : null,
+      index < sections.length - 1 ? button(t("move_down"), () => moveSection(index, 1), "button-quiet") : null,
+      button(t("delete_section"), () => deleteSection(section), "button-quiet"),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!input.value.trim() || input.value.trim() === section.title) return;
+      try {
+        await request("PATCH", `${boardPath(slug)}/sections/${section.id}`, { token: key, body: { title: input.value.trim() } });
+      } catch (error) {
+        fail(error);
+      }
+    });
+    list.append(h("li", {}, form));
+  });
+}
+
+async function moveSection(index, direction) {
+  const order = [...state.board.sections];
+  const [moved] = order.splice(index, 1);
+  order.splice(index + direction, 0, moved);
+  try {
+    for (const [i, section] of order.entries()) {
+      if (section.position !== i) {
+        await request("PATCH", `${boardPath(slug)}/sections/${section.id}`, { token: key, body: { position: i } });
+      }
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function deleteSection(section) {
+  try {
+    await request("DELETE", `${boardPath(slug)}/sections/${section.id}`, { token: key });
+    $("#section-new").focus();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** The Markdown archive, fetched with the key in a header and saved from a Blob. */
+async function exportMarkdown() {
+  const out = $("#export-message");
+  out.textContent = "";
+  let response;
+  try {
+    response = await fetch(`${boardPath(slug)}/export.md`, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" });
+  } catch (error) {
+    out.textContent = t("export_failed", { message: error.message });
+    return;
+  }
+  if (response.status === 404) {
+    out.textContent = t("export_missing");
+    return;
+  }
+  if (!response.ok) {
+    let text = `HTTP ${response.status}`;
+    try {
+      text = (await response.json()).error.message;
+    } catch {
+      // not the envelope: keep the status
+    }
+    out.textContent = t("export_failed", { message: text });
+    return;
+  }
+  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const named = /filename="?([^";]+)"?/.exec(disposition);
+  const file = named ? named[1] : `${slug}.md`;
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { href: url, download: file, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  out.textContent = t("export_done", { file });
+}
+
+function wireControls() {
+  for (const radio of document.querySelectorAll('input[name="moderation"]')) {
+    radio.addEventListener("change", () => patchBoard({ moderation: radio.value }));
+  }
+  $("#lock").addEventListener("click", () => patchBoard({ locked: !state.board.locked }));
+  $("#export").addEventListener("click", exportMarkdown);
+  $("#section-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("#section-new");
+    const title = input.value.trim();
+    if (!title) return;
+    try {
+      await request("POST", `${boardPath(slug)}/sections`, { token: key, body: { title } });
+      input.value = "";
+    } catch (error) {
+      fail(error);
+    }
+  });
+  for (const chip of document.querySelectorAll("[data-show]")) {
+    chip.addEventListener("click", () => {
+      show = chip.dataset.show;
+      for (const other of document.querySelectorAll("[data-show]")) other.setAttribute("aria-pressed", String(other === chip));
+      all.refilter();
+    });
+  }
+  $("#sign-out").addEventListener("click", () => {
+    storageSet(sessionStorage, keyName, undefined);
+    location.reload();
+  });
+}
+
+// --- start --------------------------------------------------------------------------------
+
+function askForKey(error) {
+  $("#console").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#key-form").hidden = false;
+  flash($("#key-error"), error || "", "error");
+  $("#key-input").focus();
+}
+
+function open() {
+  $("#key-form").hidden = true;
+  $("#console").hidden = false;
+  $("#sign-out").hidden = false;
+  live = new Live({
+    slug,
+    state,
+    token: key,
+    onStatus: setConnection,
+    onPresence: (n) => {
+      $("#stat-viewers").textContent = String(n);
+    },
+    onWelcome: () => flash(message, ""),
+    onFatal(error) {
+      if (error.status === 401 || error.status === 403) {
+        storageSet(sessionStorage, keyName, undefined);
+        askForKey(t("key_invalid"));
+      } else {
+        flash(message, t("load_failed", { message: error.message }), "error");
+      }
+    },
+  });
+  live.start().then(() => refreshParticipants());
+}
+
+async function main() {
+  startPage();
+  try {
+    catalogue = await sdgs();
+  } catch (error) {
+    flash(message, t("load_failed", { message: error.message }), "error");
+    return;
+  }
+  goals = byNumber(catalogue);
+  chart = mountChart(catalogue);
+  wireControls();
+  onLocale(() => {
+    if (!loaded) return;
+    renderBoard();
+    queue.relabel();
+    all.relabel();
+    chart.relabel();
+    renderStats();
+  });
+  $("#key-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const raw = $("#key-input").value.trim();
+    const match = /key=([^&\s]+)/.exec(raw);
+    key = match ? decodeURIComponent(match[1]) : raw;
+    if (!key) return;
+    storageSet(sessionStorage, keyName, key);
+    $("#key-input").value = "";
+    open();
+  });
+  if (key) open();
+  else askForKey();
+}
+
+main();

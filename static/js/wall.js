@@ -1,0 +1,658 @@
+// The participant wall, /b/{slug}: join, post (through the outbox), read live, filter by goal,
+// like, comment, and edit or delete one's own notes.
+
+import { ApiError, boardPath, request, sdgs } from "./api.js";
+import { Announcer } from "./announce.js";
+import { connectionIndicator, flash, startPage } from "./common.js";
+import { $, clear, h, safeUrl, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
+import { onLocale, t, useBoardLocale } from "./i18n.js";
+import { Live } from "./live.js";
+import { Columns, GoalCounts, NoteCard } from "./notes.js";
+import { Outbox } from "./outbox.js";
+import { byNumber, goalName, paint } from "./sdg.js";
+import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
+import { BoardState, boardOrder, newestFirst } from "./state.js";
+
+const COLORS = ["yellow", "orange", "pink", "purple", "blue", "green", "white"];
+const slug = slugFromPath();
+const state = new BoardState();
+const counts = new GoalCounts();
+const filter = new Set();
+const targetFilter = new Set();
+const meKey = `pinboard:participant:${slug}`;
+const likedKey = `pinboard:liked:${slug}`;
+let me = storageGet(localStorage, meKey, null);
+let liked = new Set(storageGet(localStorage, likedKey, []));
+let sortMode = storageGet(localStorage, "pinboard:sort", "board");
+let goals = new Map();
+let catalogue = [];
+let loaded = false;
+let picker = null;
+
+const message = $("#message");
+const announcer = new Announcer($("#announcer"));
+const setConnection = connectionIndicator($("#connection"));
+const columns = new Columns($("#notes"), {
+  compare: sortMode === "newest" ? newestFirst : boardOrder,
+  matches: (note) =>
+    (filter.size === 0 || note.sdgs.some((n) => filter.has(n))) &&
+    (targetFilter.size === 0 || (note.targets || []).some((code) => targetFilter.has(code))),
+  onCount: renderCount,
+});
+const outbox = new Outbox({
+  slug,
+  getToken: () => (me ? me.token : null),
+  onChange: renderOutboxItem,
+  onAccepted(note) {
+    if (note.status === "visible") {
+      state.upsertNote(note);
+      announcer.say(t("announce_posted"));
+    } else {
+      announcer.say(t("announce_awaiting"));
+    }
+  },
+});
+const outboxCards = new Map();
+
+const isOwn = (note) => Boolean(me && note.author && note.author.id === me.id);
+const canWrite = () => Boolean(me && state.board && !state.board.locked);
+
+function makeCard(note) {
+  return new NoteCard(note, { goals, actions: noteActions, refresh: refreshActions });
+}
+
+// --- board and notes ---------------------------------------------------------------------
+
+state.subscribe((change) => {
+  if (change.type === "load") {
+    if (!loaded) useBoardLocale(state.board.locale);
+    loaded = true;
+    renderBoard();
+    counts.reset(state.notes.values(), () => true);
+    columns.setSections(state.board.sections);
+    columns.fill(state.notes.values(), makeCard);
+    for (const note of state.notes.values()) outbox.settle(note.client_id);
+    renderFilters();
+  } else if (change.type === "board") {
+    const before = change.previous ? JSON.stringify(change.previous.sections) : "";
+    renderBoard();
+    if (before !== JSON.stringify(change.board.sections)) columns.setSections(change.board.sections);
+    for (const card of columns.cards.values()) refreshActions(card);
+  } else if (change.type === "note") {
+    const { note, previous } = change;
+    counts.change(previous, note, () => true);
+    columns.place(note, makeCard);
+    const waited = outbox.items.get(note.client_id);
+    if (waited) {
+      outbox.settle(note.client_id);
+      if (waited.state === "awaiting") announcer.say(t("announce_approved"));
+    } else if (change.live && !previous && !isOwn(note)) {
+      announcer.note(note);
+    }
+    renderFilters();
+  } else if (change.type === "remove") {
+    counts.change(change.previous, null, () => true);
+    columns.remove(change.id);
+    renderFilters();
+  } else if (change.type === "likes" || change.type === "comments") {
+    const card = columns.cards.get(change.note.id);
+    if (card) card.update(change.note);
+  }
+});
+
+function renderBoard() {
+  const board = state.board;
+  document.title = `${board.title} · SDG Pinboard`;
+  $("#board-title").textContent = board.title;
+  const description = $("#board-description");
+  description.textContent = board.description;
+  description.hidden = !board.description;
+  renderCompose();
+  renderSectionChoice();
+}
+
+function renderCount(shown) {
+  $("#note-total").textContent = loaded ? `(${t("count_notes", { n: shown })})` : "";
+  const empty = $("#empty");
+  empty.hidden = !loaded || shown > 0;
+  empty.textContent = filter.size ? t("empty_filter") : t("empty");
+}
+
+// --- composing ---------------------------------------------------------------------------
+
+function renderCompose() {
+  const board = state.board;
+  $("#compose").hidden = false;
+  const notice = $("#notice");
+  if (board.locked) flash(notice, t("locked_notice"), "warning");
+  else if (board.moderation === "pre") flash(notice, t("premod_notice"));
+  else flash(notice, "");
+  $("#join-form").hidden = board.locked || Boolean(me);
+  $("#note-form").hidden = board.locked || !me;
+  $("#identity").textContent = me && me.name ? t("posting_as", { name: me.name }) : t("posting_anonymously");
+  $("#sdg-hint").textContent = board.require_sdg ? t("sdgs_required") : t("sdgs_hint");
+  renderMe();
+}
+
+function renderMe() {
+  const box = clear($("#me"));
+  box.hidden = !me;
+  if (!me) return;
+  const confirm = h(
+    "div",
+    { class: "confirm", hidden: true },
+    h("p", {}, t("erase_confirm")),
+    h("button", { type: "button", class: "button button-danger", onclick: eraseMe }, t("yes_erase")),
+    h("button", { type: "button", class: "button-quiet", onclick: () => toggle(false) }, t("cancel")),
+  );
+  const ask = h("button", { type: "button", class: "button-quiet", onclick: () => toggle(true) }, t("erase_me"));
+  function toggle(open) {
+    confirm.hidden = !open;
+    ask.hidden = open;
+    (open ? confirm.querySelector("button") : ask).focus();
+  }
+  box.append(ask, confirm);
+}
+
+async function eraseMe() {
+  try {
+    await request("DELETE", `${boardPath(slug)}/participants/${me.id}`, { token: me.token });
+  } catch (error) {
+    flash(message, t("action_failed", { message: error.message }), "error");
+    return;
+  }
+  for (const item of outbox.list()) outbox.discard(item.client_id);
+  me = null;
+  liked = new Set();
+  storageSet(localStorage, meKey, undefined);
+  storageSet(localStorage, likedKey, undefined);
+  renderCompose();
+  for (const card of columns.cards.values()) refreshActions(card);
+}
+
+function renderSectionChoice() {
+  const select = $("#note-section");
+  const chosen = select.value;
+  clear(select);
+  select.append(h("option", { value: "" }, t("no_section")));
+  for (const section of state.board.sections) select.append(h("option", { value: String(section.id) }, section.title));
+  select.value = chosen;
+  $("#section-field").hidden = state.board.sections.length === 0;
+}
+
+function buildTiles() {
+  const box = $("#sdg-tiles");
+  const picked = new Set([...box.querySelectorAll("input:checked")].map((input) => input.value));
+  clear(box);
+  for (const goal of catalogue) {
+    const value = String(goal.number);
+    const input = h("input", { type: "checkbox", name: "sdg", value, checked: picked.has(value), class: "tile-input" });
+    const tile = h(
+      "label",
+      { class: "sdg-tile" },
+      input,
+      h("span", { class: "sdg-number" }, String(goal.number)),
+      h("span", { class: "sdg-name" }, goalName(goal)),
+    );
+    box.append(paint(tile, goal));
+  }
+  if (picker) picker.setGoals(pickedGoals());
+}
+
+function pickedGoals() {
+  return [...document.querySelectorAll("#sdg-tiles input:checked")].map((i) => Number(i.value));
+}
+
+function buildColors() {
+  const box = $("#color-choices");
+  const picked = box.querySelector("input:checked");
+  const chosen = picked ? picked.value : "yellow";
+  clear(box);
+  for (const color of COLORS) {
+    const id = `color-${color}`;
+    box.append(
+      h(
+        "span",
+        { class: "color-choice" },
+        h("input", { type: "radio", name: "color", value: color, id, checked: color === chosen, class: "tile-input" }),
+        h("label", { for: id, class: `swatch note-${color}` }, h("span", { class: "sr-only" }, t(`color_${color}`))),
+      ),
+    );
+  }
+}
+
+function wireForms() {
+  const body = $("#note-body");
+  picker = new TargetPicker(goals);
+  $("#target-picker").append(picker.el);
+  // Picking or unpicking a goal lists its targets (unpicking drops the targets chosen under it).
+  $("#sdg-tiles").addEventListener("change", () => picker.setGoals(pickedGoals()));
+  const counter = () => {
+    $("#note-count").textContent = t("chars", { n: [...body.value].length });
+  };
+  body.addEventListener("input", counter);
+  onLocale(counter);
+  counter();
+
+  $("#join-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = event.submitter || $("#join-form button");
+    button.disabled = true;
+    try {
+      const joined = await request("POST", `${boardPath(slug)}/participants`, { body: { name: $("#join-name").value.trim() } });
+      me = { id: joined.id, name: joined.name, token: joined.token };
+      storageSet(localStorage, meKey, me);
+      flash(message, "");
+      renderCompose();
+      for (const card of columns.cards.values()) refreshActions(card);
+      outbox.retryAll();
+      body.focus();
+    } catch (error) {
+      flash(message, t("join_failed", { message: error.message }), "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $("#note-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const error = $("#form-error");
+    const text = body.value.trim();
+    const picked = pickedGoals();
+    const link = $("#note-link").value.trim();
+    let problem = null;
+    let focus = null;
+    if (!text) [problem, focus] = [t("body_empty"), body];
+    else if (state.board.require_sdg && picked.length === 0) [problem, focus] = [t("sdgs_required"), $("#sdg-tiles input")];
+    else if (link && !safeUrl(link)) [problem, focus] = [`${t("link_label")}: https://…`, $("#note-link")];
+    flash(error, problem || "", "error");
+    if (problem) {
+      focus.focus();
+      return;
+    }
+    const section = $("#note-section").value;
+    outbox.add({
+      body: text,
+      sdgs: picked,
+      targets: picker.value(),
+      link,
+      section_id: section ? Number(section) : null,
+      color: document.querySelector("#color-choices input:checked").value,
+    });
+    event.target.reset();
+    picker.reset();
+    $("#color-yellow").checked = true;
+    counter();
+    body.focus();
+  });
+
+  const sort = $("#sort");
+  sort.value = sortMode;
+  sort.addEventListener("change", () => {
+    sortMode = sort.value;
+    storageSet(localStorage, "pinboard:sort", sortMode);
+    columns.resort(sortMode === "newest" ? newestFirst : boardOrder);
+  });
+}
+
+// --- the outbox: notes on their way -------------------------------------------------------
+
+function renderOutboxItem(item, clientId) {
+  if (item && item.state === "failed" && item.error && item.error.status === 401 && me) {
+    // The token no longer works (the participant was removed): join again, then retry.
+    me = null;
+    storageSet(localStorage, meKey, undefined);
+    renderCompose();
+  }
+  const box = $("#outbox");
+  const old = outboxCards.get(clientId);
+  if (!item || state.byClientId(clientId)) {
+    if (old) old.remove();
+    outboxCards.delete(clientId);
+  } else {
+    const card = outboxCard(item);
+    if (old) old.replaceWith(card);
+    else box.prepend(card);
+    outboxCards.set(clientId, card);
+  }
+  box.hidden = outboxCards.size === 0;
+}
+
+function outboxCard(item) {
+  let status;
+  if (item.state === "failed") status = t("failed", { message: item.error ? item.error.message : "" });
+  else if (item.state === "awaiting") status = t("awaiting");
+  else status = item.offline || !navigator.onLine ? t("sending_offline") : t("sending");
+  const goalsList = h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") });
+  for (const number of item.sdgs) {
+    const goal = goals.get(number);
+    if (goal) goalsList.append(paint(h("li", { class: "sdg-badge", title: goalName(goal) }, String(number)), goal));
+  }
+  const card = h(
+    "article",
+    { class: `note note-${item.color} is-outbox state-${item.state}`, dataset: { clientId: item.client_id } },
+    h("p", { class: "note-flags" }, h("span", { class: `flag flag-${item.state}` }, status)),
+    h("p", { class: "note-body" }, item.body),
+    item.sdgs.length ? goalsList : null,
+    item.targets && item.targets.length
+      ? h("ul", { class: "note-targets", "aria-label": t("targets_of_note") }, item.targets.map((code) => targetChip(goals, code)))
+      : null,
+  );
+  if (item.state === "failed") {
+    card.append(
+      h(
+        "div",
+        { class: "note-actions" },
+        h("button", { type: "button", class: "button-quiet", onclick: () => outbox.retry(item.client_id) }, t("retry")),
+        h("button", { type: "button", class: "button-quiet", onclick: () => outbox.discard(item.client_id) }, t("discard")),
+      ),
+    );
+  }
+  return card;
+}
+
+// --- actions on a note --------------------------------------------------------------------
+
+function noteActions(card) {
+  const id = uid("comment");
+  const like = h(
+    "button",
+    { type: "button", class: "like", onclick: () => toggleLike(card) },
+    h("span", { class: "heart", "aria-hidden": "true" }, "♥"),
+    h("span", { class: "sr-only like-label" }),
+    h("span", { class: "like-count" }),
+  );
+  const commentList = h("ul", { class: "comment-list" });
+  const commentInput = h("input", { id, maxlength: "1000", autocomplete: "off" });
+  const commentLabel = h("label", { for: id, class: "sr-only" });
+  const commentSend = h("button", { type: "submit", class: "button-quiet" });
+  const commentForm = h("form", { class: "comment-form" }, commentLabel, commentInput, commentSend);
+  commentForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendComment(card, commentInput);
+  });
+  const summary = h("summary", {});
+  const comments = h("details", { class: "comments" }, summary, commentList, commentForm);
+  const edit = h("button", { type: "button", class: "button-quiet", onclick: () => startEdit(card) });
+  const remove = h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, true) });
+  const confirm = h(
+    "div",
+    { class: "confirm", hidden: true },
+    h("span", { class: "confirm-text" }),
+    h("button", { type: "button", class: "button button-danger", onclick: () => deleteNote(card) }),
+    h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, false) }),
+  );
+  const own = h("span", { class: "own-actions" }, edit, remove);
+  card.parts = { like, commentList, commentInput, commentLabel, commentSend, commentForm, summary, comments, edit, remove, confirm, own };
+  return h("div", { class: "note-actions" }, like, own, confirm, comments);
+}
+
+function refreshActions(card) {
+  const p = card.parts;
+  if (!p) return;
+  const note = card.note;
+  const mine = liked.has(note.id);
+  p.like.setAttribute("aria-pressed", String(mine));
+  p.like.disabled = !canWrite();
+  p.like.querySelector(".like-label").textContent = `${t("like")}, `;
+  p.like.querySelector(".like-count").textContent = String(note.likes);
+  p.like.title = t("likes", { n: note.likes });
+  p.summary.textContent = note.comments.length ? t("comments", { n: note.comments.length }) : t("no_comments");
+  clear(p.commentList);
+  for (const comment of note.comments) {
+    p.commentList.append(
+      h("li", {}, h("span", { class: "comment-author" }, comment.author.name || t("anonymous")), ": ", h("span", { class: "comment-body" }, comment.body)),
+    );
+  }
+  p.commentForm.hidden = !canWrite();
+  p.comments.hidden = !canWrite() && note.comments.length === 0;
+  p.commentLabel.textContent = t("comment_label");
+  p.commentInput.placeholder = t("comment_label");
+  p.commentSend.textContent = t("comment_send");
+  p.own.hidden = !isOwn(note) || !canWrite();
+  p.edit.textContent = t("edit");
+  p.remove.textContent = t("delete");
+  p.confirm.querySelector(".confirm-text").textContent = t("delete_confirm");
+  const [yes, no] = p.confirm.querySelectorAll("button");
+  yes.textContent = t("yes_delete");
+  no.textContent = t("cancel");
+}
+
+async function toggleLike(card) {
+  if (!canWrite()) return;
+  const want = !liked.has(card.note.id);
+  try {
+    const result = await request(want ? "PUT" : "DELETE", `${boardPath(slug)}/notes/${card.note.id}/like`, { token: me.token });
+    if (result.liked) liked.add(result.note_id);
+    else liked.delete(result.note_id);
+    storageSet(localStorage, likedKey, [...liked]);
+    state.setLikes(result.note_id, result.likes);
+    refreshActions(card);
+  } catch (error) {
+    flash(message, t("action_failed", { message: error.message }), "error");
+  }
+}
+
+async function sendComment(card, input) {
+  const text = input.value.trim();
+  if (!text || !canWrite()) return;
+  input.disabled = true;
+  try {
+    const comment = await request("POST", `${boardPath(slug)}/notes/${card.note.id}/comments`, { token: me.token, body: { body: text } });
+    input.value = "";
+    state.setComment(comment, true);
+  } catch (error) {
+    flash(message, t("comment_failed", { message: error.message }), "error");
+  } finally {
+    input.disabled = false;
+    input.focus();
+  }
+}
+
+function askDelete(card, open) {
+  card.parts.confirm.hidden = !open;
+  card.parts.own.hidden = open;
+  (open ? card.parts.confirm.querySelector("button") : card.parts.remove).focus();
+}
+
+async function deleteNote(card) {
+  try {
+    await request("DELETE", `${boardPath(slug)}/notes/${card.note.id}`, { token: me.token });
+    state.removeNote(card.note.id);
+    $("#notes").focus();
+  } catch (error) {
+    flash(message, t("action_failed", { message: error.message }), "error");
+  }
+}
+
+function startEdit(card) {
+  const note = card.note;
+  const id = uid("edit");
+  const area = h("textarea", { id, rows: "4", maxlength: "2000" });
+  area.value = note.body;
+  const form = h(
+    "form",
+    { class: "edit-form stack" },
+    h("label", { for: id }, t("body_label")),
+    area,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "button button-primary" }, t("save")), h("button", { type: "button", class: "button-quiet", onclick: done }, t("cancel"))),
+  );
+  function done() {
+    form.remove();
+    card.body.hidden = false;
+    card.parts.edit.focus();
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = area.value.trim();
+    if (!text) return;
+    try {
+      const updated = await request("PATCH", `${boardPath(slug)}/notes/${note.id}`, {
+        token: me.token,
+        body: { body: text },
+        headers: { "If-Match": String(card.note.version) },
+      });
+      done();
+      if (updated.status === "visible") state.upsertNote(updated);
+      else {
+        // Pre-moderated: the edit goes back to the moderators; only the author sees it meanwhile.
+        state.removeNote(updated.id);
+        outbox.track(updated);
+        announcer.say(t("edit_awaits"));
+      }
+    } catch (error) {
+      const text = error instanceof ApiError && error.code === "version_conflict" ? t("version_conflict") : t("action_failed", { message: error.message });
+      flash(message, text, "error");
+    }
+  });
+  card.body.hidden = true;
+  card.body.after(form);
+  area.focus();
+}
+
+// --- filters ------------------------------------------------------------------------------
+
+const chips = new Map();
+
+function buildFilters() {
+  const box = $("#filters");
+  const all = h("button", { type: "button", class: "chip chip-all", "aria-pressed": "true", onclick: () => setFilter(null) });
+  chips.set("all", all);
+  box.append(all);
+  for (const goal of catalogue) {
+    const chip = paint(
+      h(
+        "button",
+        { type: "button", class: "chip", "aria-pressed": "false", hidden: true, onclick: () => setFilter(goal.number) },
+        h("span", { class: "chip-number", "aria-hidden": "true" }, String(goal.number)),
+        h("span", { class: "chip-count", "aria-hidden": "true" }),
+      ),
+      goal,
+    );
+    chips.set(goal.number, chip);
+    box.append(chip);
+  }
+  // One chip per target, made once and shown when its goal is chosen and it has notes.
+  const targets = $("#target-filters");
+  for (const goal of catalogue) {
+    for (const target of goal.targets) {
+      const chip = h(
+        "button",
+        { type: "button", class: "chip chip-target", "aria-pressed": "false", hidden: true, onclick: () => setTargetFilter(target.code) },
+        h("span", { "aria-hidden": "true" }, target.code),
+        h("span", { class: "chip-count", "aria-hidden": "true" }),
+      );
+      chip.style.borderLeftColor = goal.color;
+      chips.set(target.code, chip);
+      targets.append(chip);
+    }
+  }
+}
+
+function setFilter(number) {
+  if (number === null) {
+    filter.clear();
+    targetFilter.clear();
+  } else if (filter.has(number)) {
+    filter.delete(number);
+    // A target filter only makes sense under its goal.
+    for (const code of [...targetFilter]) if (goalOf(code) === number) targetFilter.delete(code);
+  } else filter.add(number);
+  columns.refilter();
+  renderFilters();
+}
+
+function setTargetFilter(code) {
+  if (targetFilter.has(code)) targetFilter.delete(code);
+  else targetFilter.add(code);
+  columns.refilter();
+  renderFilters();
+}
+
+function renderFilters() {
+  const all = chips.get("all");
+  if (!all) return;
+  all.textContent = t("filter_all");
+  all.setAttribute("aria-pressed", String(filter.size === 0));
+  for (const goal of catalogue) {
+    const chip = chips.get(goal.number);
+    const n = counts.get(goal.number);
+    chip.hidden = n === 0 && !filter.has(goal.number);
+    chip.setAttribute("aria-pressed", String(filter.has(goal.number)));
+    chip.setAttribute("aria-label", t("filter_goal", { n: goal.number, name: goalName(goal), count: n }));
+    chip.title = goalName(goal);
+    chip.querySelector(".chip-count").textContent = String(n);
+  }
+  let shown = 0;
+  for (const goal of catalogue) {
+    for (const { code } of goal.targets) {
+      const chip = chips.get(code);
+      const n = counts.getTarget(code);
+      chip.hidden = !targetFilter.has(code) && (n === 0 || !filter.has(goal.number));
+      if (chip.hidden) continue;
+      shown += 1;
+      chip.setAttribute("aria-pressed", String(targetFilter.has(code)));
+      chip.setAttribute("aria-label", t("filter_target", { code, text: targetText(goals, code), count: n }));
+      chip.title = targetText(goals, code);
+      chip.querySelector(".chip-count").textContent = String(n);
+    }
+  }
+  $("#target-filters").hidden = shown === 0;
+}
+
+// --- start --------------------------------------------------------------------------------
+
+let viewers = null;
+function renderViewers() {
+  $("#viewers").textContent = viewers === null ? "" : t("online", { n: viewers });
+}
+
+async function main() {
+  startPage();
+  flash(message, t("loading"));
+  try {
+    catalogue = await sdgs();
+  } catch (error) {
+    flash(message, t("load_failed", { message: error.message }), "error");
+    return;
+  }
+  goals = byNumber(catalogue);
+  buildTiles();
+  buildColors();
+  buildFilters();
+  wireForms();
+  for (const item of outbox.list()) renderOutboxItem(item, item.client_id);
+  onLocale(() => {
+    renderViewers();
+    buildTiles();
+    buildColors();
+    picker.relabel();
+    if (!loaded) return;
+    renderBoard();
+    renderFilters();
+    columns.relabel();
+    for (const item of outbox.list()) renderOutboxItem(item, item.client_id);
+  });
+  const live = new Live({
+    slug,
+    state,
+    onStatus(status, detail) {
+      setConnection(status, detail);
+      for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
+    },
+    onPresence: (n) => {
+      viewers = n;
+      renderViewers();
+    },
+    onWelcome: () => {
+      if (message.dataset.kind !== "error") flash(message, "");
+      outbox.retryAll();
+    },
+    onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
+  });
+  await live.start();
+  if (loaded) flash(message, "");
+  outbox.retryAll();
+}
+
+main();

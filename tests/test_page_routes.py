@@ -1,0 +1,96 @@
+"""The page routes without a browser: which file each URL serves, the join redirect, the 404
+page and the security headers (issue #6)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Api
+from starlette.testclient import TestClient
+
+from board.pages import CONTENT_SECURITY_POLICY, join_target
+
+HTML = {"Accept": "text/html"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "target"),
+    [
+        ("innovative-anskaffelser", "/b/innovative-anskaffelser"),
+        ("  Innovative Anskaffelser ", "/b/innovative-anskaffelser"),
+        ("https://pinboard.example.no/b/demo", "/b/demo"),
+        ("pinboard.example.no/b/demo/present", "/b/demo"),
+        ("", None),
+        ("!!!", None),
+        ("/b/", None),
+    ],
+)
+def test_join_target_takes_a_code_or_a_link(typed: str, target: str | None) -> None:
+    """What someone types on the start page becomes a board path, or nothing."""
+    assert join_target(typed) == target
+
+
+def test_board_pages_are_served_for_a_known_board(client: TestClient, api: Api) -> None:
+    """The wall, console and presenter view are HTML pages that load their own module."""
+    slug, _key = api.create_board()
+    for path, module in [
+        (f"/b/{slug}", "wall.js"),
+        (f"/b/{slug}/moderate", "moderate.js"),
+        (f"/b/{slug}/present", "present.js"),
+        ("/", "index.js"),
+    ]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert f'src="/static/js/{module}"' in response.text
+        assert response.headers["cache-control"] == "no-cache"
+
+
+def test_unknown_pages_are_the_html_404_page_and_the_api_keeps_json(client: TestClient) -> None:
+    """An unknown board or page is the 404 page for browsers; the API answers with its envelope."""
+    for path in ["/b/no-such-board", "/b/no-such-board/present", "/b/UPPER", "/nowhere"]:
+        response = client.get(path, headers=HTML)
+        assert response.status_code == 404, path
+        assert "Page not found" in response.text
+    api = client.get("/api/boards/no-such-board", headers=HTML)
+    assert api.status_code == 404
+    assert api.json()["error"]["code"] == "not_found"
+
+
+def test_join_redirects_to_the_board(client: TestClient) -> None:
+    """The start page's form works without JavaScript: /join?code=… redirects (303)."""
+    response = client.get("/join?code=Demo", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/b/demo"
+    response = client.get("/join?code=%21%21", follow_redirects=False)
+    assert response.headers["location"] == "/?unknown=1"
+
+
+def test_pages_carry_their_policy_and_everything_else_a_closed_one(client: TestClient) -> None:
+    """Pages (the 404 page too) carry the pages' CSP without 'unsafe-inline' and with
+    frame-ancestors; static files and API answers get a policy that allows nothing; all carry
+    nosniff and a Referrer-Policy."""
+    for path in ["/", "/b/missing"]:
+        response = client.get(path, headers=HTML)
+        csp = response.headers["content-security-policy"]
+        assert csp == f"{CONTENT_SECURITY_POLICY}; frame-ancestors 'none'", path
+    for path in ["/static/css/board.css", "/api/sdgs", "/healthz"]:
+        response = client.get(path)
+        assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    for path in ["/", "/static/js/wall.js", "/api/sdgs"]:
+        response = client.get(path)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["referrer-policy"] == "same-origin"
+        assert len(response.headers.get_list("content-security-policy")) == 1
+    assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+
+
+def test_static_modules_are_javascript_and_revalidated(client: TestClient) -> None:
+    """ES modules go out with a JavaScript type (nosniff would refuse others) and no-cache."""
+    for path in ["/static/js/wall.js", "/static/vendor/uqr/uqr.js"]:
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "javascript" in response.headers["content-type"]
+        assert response.headers["cache-control"] == "no-cache"
+    etag = client.get("/static/js/wall.js").headers["etag"]
+    assert client.get("/static/js/wall.js", headers={"If-None-Match": etag}).status_code == 304

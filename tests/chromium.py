@@ -18,7 +18,7 @@ from typing import Any
 import httpx2
 from conftest import ADMIN_TOKEN, require
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
-from servers import Server, board_env, serve
+from servers import NO_LIMITS, Server, board_env, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("BOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -58,7 +58,10 @@ def launch() -> Iterator[Browser]:
 
 
 def board_server(data_dir: Path, **settings: str) -> Iterator[Server]:
-    with serve(board_env(data_dir, admin_token=ADMIN_TOKEN, **settings)) as server:
+    # Rate limits off: every page and helper here is one address, and a test posts bursts of
+    # notes from one token (the limits are tested in test_safety_live.py).
+    env = board_env(data_dir, admin_token=ADMIN_TOKEN, **(NO_LIMITS | settings))
+    with serve(env) as server:
         yield server
 
 

@@ -61,10 +61,14 @@ export class AuditPanel {
     }
   }
 
-  /** Events come in bursts (a ban hides many notes): ask once after the burst. */
+  /** Events come in bursts (a ban hides many notes): ask at most twice a second, and not by
+   *  postponing on each event, which a steady stream would postpone for ever. */
   soon() {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refresh(), 400);
+    if (this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.refresh();
+    }, 500);
   }
 
   render() {
@@ -99,11 +103,11 @@ export class AuditPanel {
     if (entry.note_id !== null) {
       const note = this.state.notes.get(entry.note_id);
       const text = note ? note.body : after.body || before.body;
-      return text ? `«${excerpt(text)}»` : t("audit_note", { id: entry.note_id });
+      return text ? t("quoted", { text: excerpt(text) }) : t("audit_note", { id: entry.note_id });
     }
     if (after.participant_id !== undefined) return this.participant(after.participant_id);
     const named = after.name || before.name || after.title || before.title;
-    return named ? `«${named}»` : "";
+    return named ? t("quoted", { text: named }) : "";
   }
 
   participant(id) {

@@ -73,6 +73,7 @@ export class KeysPanel {
 
   async revoke(entry) {
     this.confirming = null;
+    this.created = null;
     try {
       await request("DELETE", `${this.path}/${entry.id}`, { token: this.key });
       this.keys = await request("GET", this.path, { token: this.key });

@@ -416,7 +416,7 @@ function renderSafety() {
   const form = $("#safety-form");
   if (form.contains(document.activeElement) || form.dataset.dirty) return;
   $("#word-filter").value = (state.board.word_filter || []).join("\n");
-  $("#retention").value = state.board.retention_days === null ? "" : String(state.board.retention_days);
+  $("#retention").value = state.board.retention_days == null ? "" : String(state.board.retention_days);
 }
 
 async function saveSafety(event) {

@@ -76,13 +76,14 @@ def test_the_audit_trail_lists_an_approve_and_an_edit_with_the_keys_name(
     card.get_by_role("button", name="Lagre").click()
 
     entries = page.locator("#audit-list .audit-entry")
-    expect(entries).to_have_count(2)
+    expect(entries).to_have_count(3)  # the owner key made Hilde's key first
     expect(entries.nth(0)).to_have_attribute("data-action", "edit")
     expect(entries.nth(0).locator(".audit-who")).to_have_text("Hilde")
     expect(entries.nth(0).locator("del")).to_have_text("Krav om gjenbruk i alle anbud")
     expect(entries.nth(0).locator("ins")).to_have_text("Krav om gjenbruk og ombruk i alle anbud")
     expect(entries.nth(1)).to_have_attribute("data-action", "approve")
-    expect(entries.nth(1)).to_contain_text("Hilde godkjente")
+    expect(entries.nth(1)).to_contain_text("Hilde godkjente «Krav om gjenbruk og ombruk")
+    expect(entries.nth(2)).to_have_attribute("data-action", "key.create")
 
 
 def test_a_moderators_edit_is_marked_on_the_participants_wall(

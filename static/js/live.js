@@ -12,8 +12,9 @@ export class Live {
   /**
    * onStatus(status, detail): "connecting" | "live" | "reconnecting" | "offline" | "stopped".
    * onFatal(error): the snapshot itself was refused (unknown board, bad key): no retrying.
+   * onEvent(event): after each new event is applied.
    */
-  constructor({ slug, state, token = null, onStatus = () => {}, onPresence = () => {}, onWelcome = () => {}, onFatal = () => {} }) {
+  constructor({ slug, state, token = null, onStatus = () => {}, onPresence = () => {}, onWelcome = () => {}, onFatal = () => {}, onEvent = () => {} }) {
     this.slug = slug;
     this.state = state;
     this.token = token;
@@ -21,6 +22,7 @@ export class Live {
     this.onPresence = onPresence;
     this.onWelcome = onWelcome;
     this.onFatal = onFatal;
+    this.onEvent = onEvent;
     this.socket = null;
     this.attempt = 0;
     this.timer = null;
@@ -102,7 +104,8 @@ export class Live {
         this.setStatus("live");
         this.onWelcome(message);
       } else if (message.type === "event") {
-        this.state.apply(message);
+        // onEvent sees every kind, also those the state ignores (participant.ban, …).
+        if (this.state.apply(message)) this.onEvent(message);
       } else if (message.type === "reset") {
         await this.reload();
       } else if (message.type === "presence") {

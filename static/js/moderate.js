@@ -13,6 +13,8 @@ import { mountChart } from "./chart.js";
 import { byNumber, goalName, paint } from "./sdg.js";
 import { TargetPicker } from "./targets.js";
 import { BoardState, boardOrder } from "./state.js";
+import { AuditPanel } from "./audit.js";
+import { KeysPanel } from "./keys.js";
 
 const slug = slugFromPath();
 const keyName = `pinboard:moderator:${slug}`;
@@ -26,6 +28,11 @@ let catalogue = [];
 let chart = null;
 let loaded = false;
 let live = null;
+let audit = null;
+let keys = null;
+// Participants this console knows are banned: from its own bans and the live `participant.ban`
+// events (a note's author carries no ban state).
+const banned = new Set();
 
 const message = $("#message");
 const announcer = new Announcer($("#announcer"));
@@ -145,6 +152,7 @@ function renderBoard() {
   $("#lock").setAttribute("aria-pressed", String(board.locked));
   flash($("#lock-state"), board.locked ? t("locked_state") : t("unlocked_state"), board.locked ? "warning" : "info");
   $("#lock-state").removeAttribute("role");
+  renderSafety();
   $("#participant-link").href = `/b/${slug}`;
   $("#presenter-link").href = `/b/${slug}/present`;
   renderSections();
@@ -175,8 +183,10 @@ function modActions(card) {
   p.up = button("", () => reorder(card, -1), "button-quiet");
   p.down = button("", () => reorder(card, 1), "button-quiet");
   p.removeAuthor = button("", () => confirmIn(card, "author"), "button-quiet");
+  p.ban = button("", () => confirmIn(card, banned.has(card.note.author.id) ? "unban" : "ban"), "button-quiet");
   p.summary = h("summary", {});
-  p.more = h("details", { class: "mod-more" }, p.summary, h("div", { class: "stack" }, p.sectionLabel, p.section, h("div", { class: "row" }, p.up, p.down), p.removeAuthor));
+  const authorRow = h("div", { class: "row" }, p.ban, p.removeAuthor);
+  p.more = h("details", { class: "mod-more" }, p.summary, h("div", { class: "stack" }, p.sectionLabel, p.section, h("div", { class: "row" }, p.up, p.down), authorRow));
   p.confirmText = h("span", { class: "confirm-text" });
   p.confirmYes = button("", () => confirmed(card), "button button-danger");
   p.confirmNo = button("", () => confirmIn(card, null), "button-quiet");
@@ -214,6 +224,8 @@ function refreshMod(card) {
   p.up.hidden = p.down.hidden = pending;
   p.removeAuthor.textContent = t("remove_author");
   p.removeAuthor.hidden = note.author.id === null;
+  p.ban.textContent = banned.has(note.author.id) ? t("unban") : t("ban");
+  p.ban.hidden = note.author.id === null;
   p.confirmNo.textContent = t("cancel");
 }
 
@@ -253,6 +265,9 @@ function confirmIn(card, what) {
   } else if (what === "author") {
     p.confirmText.textContent = t("remove_confirm", { name: card.note.author.name || t("anonymous") });
     p.confirmYes.textContent = t("yes_remove");
+  } else if (what === "ban" || what === "unban") {
+    p.confirmText.textContent = t(`${what}_confirm`, { name: card.note.author.name || t("anonymous") });
+    p.confirmYes.textContent = t(`yes_${what}`);
   }
   (what ? p.confirmYes : p.del).focus();
 }
@@ -260,9 +275,14 @@ function confirmIn(card, what) {
 async function confirmed(card) {
   const note = card.note;
   try {
-    if (card.parts.pending === "delete") {
+    const what = card.parts.pending;
+    if (what === "delete") {
       await request("DELETE", `${boardPath(slug)}/notes/${note.id}`, { token: key });
       state.removeNote(note.id);
+    } else if (what === "ban" || what === "unban") {
+      await banAuthor(note.author, what === "ban");
+      confirmIn(card, null);
+      return;
     } else {
       const author = note.author.id;
       await request("DELETE", `${boardPath(slug)}/participants/${author}`, { token: key });
@@ -272,6 +292,22 @@ async function confirmed(card) {
   } catch (error) {
     confirmIn(card, null);
     fail(error);
+  }
+}
+
+/** Ban or lift the ban (#7); the notes it hides arrive as live events like any other change. */
+async function banAuthor(author, ban) {
+  const result = await request(ban ? "POST" : "DELETE", `${boardPath(slug)}/participants/${author.id}/ban`, { token: key });
+  markBanned(author.id, result.banned);
+  const name = author.name || t("anonymous");
+  flash(message, ban ? t("banned_done", { name, n: result.hidden.length }) : t("unbanned_done", { name }), "ok");
+}
+
+function markBanned(id, isBanned) {
+  if (isBanned) banned.add(id);
+  else banned.delete(id);
+  for (const columns of [queue, all]) {
+    for (const card of columns.cards.values()) if (card.note.author.id === id) refreshMod(card);
   }
 }
 
@@ -375,6 +411,31 @@ async function patchBoard(fields) {
   }
 }
 
+/** The word filter and retention fields, unless the moderator is typing in them. */
+function renderSafety() {
+  const form = $("#safety-form");
+  if (form.contains(document.activeElement) || form.dataset.dirty) return;
+  $("#word-filter").value = (state.board.word_filter || []).join("\n");
+  $("#retention").value = state.board.retention_days == null ? "" : String(state.board.retention_days);
+}
+
+async function saveSafety(event) {
+  event.preventDefault();
+  const out = $("#safety-message");
+  const words = [...new Set($("#word-filter").value.split("\n").map((line) => line.trim()).filter(Boolean))];
+  const days = $("#retention").value.trim();
+  try {
+    const fields = { word_filter: words, retention_days: days ? Number(days) : null };
+    state.setBoard(await request("PATCH", boardPath(slug), { token: key, body: fields }));
+    delete $("#safety-form").dataset.dirty;
+    renderSafety();
+    out.textContent = t("settings_saved");
+  } catch (error) {
+    out.textContent = "";
+    fail(error);
+  }
+}
+
 function renderSections() {
   const list = clear($("#section-list"));
   const sections = state.board.sections;
@@ -472,6 +533,11 @@ function wireControls() {
   }
   $("#lock").addEventListener("click", () => patchBoard({ locked: !state.board.locked }));
   $("#export").addEventListener("click", exportMarkdown);
+  $("#safety-form").addEventListener("submit", saveSafety);
+  $("#safety-form").addEventListener("input", () => {
+    $("#safety-form").dataset.dirty = "1";
+    $("#safety-message").textContent = "";
+  });
   $("#section-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = $("#section-new");
@@ -520,6 +586,11 @@ function open() {
       $("#stat-viewers").textContent = String(n);
     },
     onWelcome: () => flash(message, ""),
+    onEvent(event) {
+      if (event.kind === "participant.ban") markBanned(event.data.id, true);
+      if (event.kind === "moderator.revoke") keys.load();
+      audit.soon();
+    },
     onFatal(error) {
       if (error.status === 401 || error.status === 403) {
         storageSet(sessionStorage, keyName, undefined);
@@ -529,7 +600,16 @@ function open() {
       }
     },
   });
-  live.start().then(() => refreshParticipants());
+  // Built once: the key form can open the console again with another key.
+  audit = audit || new AuditPanel({ slug, key, state, fail, onBans: (states) => states.forEach((b, id) => markBanned(id, b)) });
+  keys = keys || new KeysPanel({ slug, key, fail });
+  audit.key = keys.key = key;
+  live.start().then(() => {
+    refreshParticipants();
+    if (live.stopped) return;
+    audit.refresh();
+    keys.load();
+  });
 }
 
 async function main() {
@@ -550,6 +630,8 @@ async function main() {
     all.relabel();
     chart.relabel();
     renderStats();
+    if (audit) audit.relabel();
+    if (keys) keys.relabel();
   });
   $("#key-form").addEventListener("submit", (event) => {
     event.preventDefault();

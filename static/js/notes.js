@@ -41,6 +41,9 @@ export class NoteCard {
     if (note.status !== "visible") {
       this.flags.append(h("span", { class: `flag flag-${note.status}` }, t(`status_${note.status}`)));
     }
+    // Only moderators receive flag_reason (#7): why the word filter held the note.
+    if (note.flag_reason) this.flags.append(h("span", { class: "flag flag-reason" }, reasonText(note.flag_reason)));
+    if (note.edited_by_moderator) this.flags.append(h("span", { class: "flag flag-edited" }, t("edited_by_moderator")));
     this.flags.hidden = !this.flags.firstChild;
     if (this.body.textContent !== note.body) this.body.textContent = note.body;
     const href = note.link ? safeUrl(note.link) : null;
@@ -87,6 +90,12 @@ export class NoteCard {
     this.goalKey = null;
     this.update(this.note);
   }
+}
+
+/** The server's reason (`word filter: "svindel"`) in the reader's language; others as given. */
+function reasonText(reason) {
+  const word = /^word filter: "(.*)"$/.exec(reason);
+  return word ? t("flag_word", { word: word[1] }) : t("flag_reason", { reason });
 }
 
 export function shortUrl(href) {

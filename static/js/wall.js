@@ -158,7 +158,7 @@ async function eraseMe() {
   try {
     await request("DELETE", `${boardPath(slug)}/participants/${me.id}`, { token: me.token });
   } catch (error) {
-    flash(message, t("action_failed", { message: error.message }), "error");
+    flash(message, t("action_failed", { message: errorText(error) }), "error");
     return;
   }
   for (const item of outbox.list()) outbox.discard(item.client_id);
@@ -304,6 +304,9 @@ function renderOutboxItem(item, clientId) {
     storageSet(localStorage, meKey, undefined);
     renderCompose();
   }
+  if (item && item.state === "failed" && item.error && item.error.code === "banned") {
+    flash(message, t("banned_notice"), "error");
+  }
   const box = $("#outbox");
   const old = outboxCards.get(clientId);
   if (!item || state.byClientId(clientId)) {
@@ -318,9 +321,15 @@ function renderOutboxItem(item, clientId) {
   box.hidden = outboxCards.size === 0;
 }
 
+/** A failed item's reason; a ban (#7) in the reader's language. */
+function errorText(error) {
+  if (!error) return "";
+  return error.code === "banned" ? t("banned_notice") : error.message;
+}
+
 function outboxCard(item) {
   let status;
-  if (item.state === "failed") status = t("failed", { message: item.error ? item.error.message : "" });
+  if (item.state === "failed") status = t("failed", { message: errorText(item.error) });
   else if (item.state === "awaiting") status = t("awaiting");
   else status = item.offline || !navigator.onLine ? t("sending_offline") : t("sending");
   const goalsList = h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") });
@@ -429,7 +438,7 @@ async function toggleLike(card) {
     state.setLikes(result.note_id, result.likes);
     refreshActions(card);
   } catch (error) {
-    flash(message, t("action_failed", { message: error.message }), "error");
+    flash(message, t("action_failed", { message: errorText(error) }), "error");
   }
 }
 
@@ -442,7 +451,7 @@ async function sendComment(card, input) {
     input.value = "";
     state.setComment(comment, true);
   } catch (error) {
-    flash(message, t("comment_failed", { message: error.message }), "error");
+    flash(message, t("comment_failed", { message: errorText(error) }), "error");
   } finally {
     input.disabled = false;
     input.focus();
@@ -461,7 +470,7 @@ async function deleteNote(card) {
     state.removeNote(card.note.id);
     $("#notes").focus();
   } catch (error) {
-    flash(message, t("action_failed", { message: error.message }), "error");
+    flash(message, t("action_failed", { message: errorText(error) }), "error");
   }
 }
 
@@ -501,7 +510,7 @@ function startEdit(card) {
         announcer.say(t("edit_awaits"));
       }
     } catch (error) {
-      const text = error instanceof ApiError && error.code === "version_conflict" ? t("version_conflict") : t("action_failed", { message: error.message });
+      const text = error instanceof ApiError && error.code === "version_conflict" ? t("version_conflict") : t("action_failed", { message: errorText(error) });
       flash(message, text, "error");
     }
   });

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 from conftest import ADMIN_TOKEN, require
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
-from servers import Server, board_env, serve
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
+from servers import NO_LIMITS, Server, board_env, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("BOARD_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -58,7 +65,10 @@ def launch() -> Iterator[Browser]:
 
 
 def board_server(data_dir: Path, **settings: str) -> Iterator[Server]:
-    with serve(board_env(data_dir, admin_token=ADMIN_TOKEN, **settings)) as server:
+    # Rate limits off: every page and helper here is one address, and a test posts bursts of
+    # notes from one token (the limits are tested in test_safety_live.py).
+    env = board_env(data_dir, admin_token=ADMIN_TOKEN, **(NO_LIMITS | settings))
+    with serve(env) as server:
         yield server
 
 
@@ -158,3 +168,35 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+OpenPage = Callable[..., Page]
+
+
+def page_opener(browser: Browser) -> Iterator[OpenPage]:
+    """For an `open_page` fixture: opens pages, each in its own context (its own storage:
+    another person), and fails the test if any of them had an uncaught error, a dialog or a CSP
+    violation."""
+    contexts: list[BrowserContext] = []
+    watched: list[Watched] = []
+
+    def open_(url: str, width: int = 1280) -> Page:
+        context = new_context(browser, width)
+        contexts.append(context)
+        page = context.new_page()
+        watched.append(Watched(page))
+        page.goto(url)
+        return page
+
+    yield open_
+    problems = [p for w in watched for p in w.problems()]
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def join(page: Page, name: str = "Kari") -> None:
+    """Join the board on the wall page as `name`, and wait for the note form."""
+    page.fill("#join-name", name)
+    page.locator("#join-form button[type=submit]").click()
+    expect(page.locator("#note-form")).to_be_visible()

@@ -3,13 +3,13 @@ the moderator console and the presenter view, as participants and moderators use
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
-from chromium import Watched, board_server, launch, make_board, new_context, screenshot
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from chromium import OpenPage, board_server, join, launch, make_board, page_opener, screenshot
+from playwright.sync_api import Browser, Page, Route, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -33,35 +33,9 @@ def browser() -> Iterator[Browser]:
     yield from launch()
 
 
-OpenPage = Callable[..., Page]
-
-
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """Opens pages, each in its own context (its own storage: another person), and fails the
-    test if any of them had an uncaught error, a dialog or a CSP violation."""
-    contexts: list[BrowserContext] = []
-    watched: list[Watched] = []
-
-    def open_(url: str, width: int = 1280) -> Page:
-        context = new_context(browser, width)
-        contexts.append(context)
-        page = context.new_page()
-        watched.append(Watched(page))
-        page.goto(url)
-        return page
-
-    yield open_
-    problems = [p for w in watched for p in w.problems()]
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def join(page: Page, name: str = "Kari") -> None:
-    page.fill("#join-name", name)
-    page.locator("#join-form button[type=submit]").click()
-    expect(page.locator("#note-form")).to_be_visible()
+    yield from page_opener(browser)
 
 
 def post(page: Page, text: str, goals: tuple[int, ...] = (12,)) -> None:

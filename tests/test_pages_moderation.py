@@ -4,11 +4,11 @@ serve`: the audit trail, bans, named moderator keys, the word filter and the 'ed
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from chromium import Board, Watched, board_server, launch, make_board, new_context, screenshot
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from chromium import Board, OpenPage, board_server, launch, make_board, page_opener, screenshot
+from playwright.sync_api import Browser, Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -25,28 +25,9 @@ def browser() -> Iterator[Browser]:
     yield from launch()
 
 
-OpenPage = Callable[..., Page]
-
-
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """Pages in their own contexts; the test fails on any page error, dialog or CSP violation."""
-    contexts: list[BrowserContext] = []
-    watched: list[Watched] = []
-
-    def open_(url: str, width: int = 1280) -> Page:
-        context = new_context(browser, width)
-        contexts.append(context)
-        page = context.new_page()
-        watched.append(Watched(page))
-        page.goto(url)
-        return page
-
-    yield open_
-    problems = [p for w in watched for p in w.problems()]
-    for context in contexts:
-        context.close()
-    assert problems == []
+    yield from page_opener(browser)
 
 
 def named_key(board: Board, name: str) -> str:

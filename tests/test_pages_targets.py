@@ -5,11 +5,11 @@ and the presenter's drill-down from a goal's bar to its targets."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from chromium import Watched, board_server, launch, make_board, new_context, screenshot
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from chromium import OpenPage, board_server, join, launch, make_board, page_opener, screenshot
+from playwright.sync_api import Browser, Locator, Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -28,35 +28,9 @@ def browser() -> Iterator[Browser]:
     yield from launch()
 
 
-OpenPage = Callable[..., Page]
-
-
 @pytest.fixture
 def open_page(browser: Browser) -> Iterator[OpenPage]:
-    """Opens pages, each in its own context (another person); fails the test on any uncaught
-    error, dialog or CSP violation."""
-    contexts: list[BrowserContext] = []
-    watched: list[Watched] = []
-
-    def open_(url: str, width: int = 1280) -> Page:
-        context = new_context(browser, width)
-        contexts.append(context)
-        page = context.new_page()
-        watched.append(Watched(page))
-        page.goto(url)
-        return page
-
-    yield open_
-    problems = [p for w in watched for p in w.problems()]
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def join(page: Page, name: str = "Kari") -> None:
-    page.fill("#join-name", name)
-    page.locator("#join-form button[type=submit]").click()
-    expect(page.locator("#note-form")).to_be_visible()
+    yield from page_opener(browser)
 
 
 def tile(page: Page, goal: int) -> Locator:

@@ -120,7 +120,9 @@ def _load(base: str, posters: int, total: int) -> dict[str, Any]:
                     f"/api/boards/{slug}/notes",
                     json={
                         "client_id": uuid.uuid4().hex,
-                        "body": "Krav om utslippsfrie byggeplasser " * 8,
+                        # Unique text: the same participant posting the same text twice gets
+                        # the first note back (the duplicate guard), not a new one.
+                        "body": f"Krav nr. {uuid.uuid4().hex}: utslippsfrie byggeplasser " * 4,
                         "sdgs": [12, 13],
                     },
                     headers={"Authorization": f"Bearer {token}"},

@@ -42,6 +42,7 @@ def run(viewers: int, workers: int, postgres: str, redis: str) -> dict[str, floa
         with tempfile.TemporaryDirectory() as data:
             env = {
                 **os.environ,
+                **NO_LIMITS,
                 "BOARD_DATA_DIR": data,
                 "BOARD_ADMIN_TOKEN": ADMIN,
                 "BOARD_DATABASE_URL": url,

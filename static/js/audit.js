@@ -91,9 +91,11 @@ export class AuditPanel {
     const action = t(`audit_${entry.action.replace(".", "_")}`);
     const time = h("time", { datetime: entry.at, class: "audit-time" }, formatTime(entry.at));
     const head = h("p", { class: "audit-head" }, time, " ", h("strong", { class: "audit-who" }, entry.moderator), " ", action);
-    const subject = this.subject(entry);
+    const change = this.change(entry);
+    // An edit's before → after already shows the note; its excerpt again would be noise.
+    const subject = change && change.dataset.words ? "" : this.subject(entry);
     if (subject) head.append(" ", h("span", { class: "audit-subject" }, subject));
-    return h("li", { class: "audit-entry", dataset: { action: entry.action } }, head, this.change(entry));
+    return h("li", { class: "audit-entry", dataset: { action: entry.action } }, head, change);
   }
 
   /** What the action was about: a note's excerpt, a participant, a key or a section. */
@@ -122,12 +124,12 @@ export class AuditPanel {
     const before = entry.before || {};
     const after = entry.after || {};
     if (entry.action === "edit" && typeof before.body === "string" && typeof after.body === "string") {
-      return h("p", { class: "audit-change" }, h("del", {}, excerpt(before.body)), " → ", h("ins", {}, excerpt(after.body)));
+      return h("p", { class: "audit-change", dataset: { words: "1" } }, h("del", {}, excerpt(before.body)), " → ", h("ins", {}, excerpt(after.body)));
     }
     if (entry.action === "settings" || entry.action === "edit") {
       const fields = Object.keys(after).filter((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
       if (!fields.length) return null;
-      const shown = fields.map((field) => `${field}: ${show(before[field])} → ${show(after[field])}`);
+      const shown = fields.map((field) => `${fieldName(field)}: ${show(before[field])} → ${show(after[field])}`);
       return h("p", { class: "audit-change" }, shown.join("; "));
     }
     return null;
@@ -138,7 +140,16 @@ export class AuditPanel {
   }
 }
 
+// Fields a settings or edit entry names, in the reader's language (others as the API names them).
+const FIELDS = ["title", "description", "moderation", "locked", "require_sdg", "timezone", "word_filter", "retention_days", "link", "sdgs", "targets"];
+
+function fieldName(field) {
+  return FIELDS.includes(field) ? t(`field_${field}`) : field;
+}
+
 function show(value) {
+  if (value === true) return t("yes");
+  if (value === false) return t("no");
   if (value === null || value === undefined) return "–";
   if (Array.isArray(value)) return value.length ? value.join(", ") : "–";
   return excerpt(String(value));

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -15,11 +15,44 @@ from .models import Board, ModeratorKey, Participant
 Role = Literal["viewer", "participant", "moderator"]
 
 
+class BoardRules(Protocol):
+    """What access and posting read of a board: a `Board`, or the cheaper `board_rules()`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def locked(self) -> bool: ...
+    @property
+    def moderation(self) -> str: ...
+    @property
+    def require_sdg(self) -> bool: ...
+    @property
+    def word_filter(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    id: int
+    locked: bool
+    moderation: str
+    require_sdg: bool
+    word_filter: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whoever holds a token: a participant, or a moderator key (`owner`: the board's first)."""
+
+    id: int
+    name: str
+    owner: bool = False
+
+
 @dataclass(frozen=True)
 class Actor:
     role: Role
-    participant: Participant | None = None
-    moderator: ModeratorKey | None = None
+    participant: Holder | None = None
+    moderator: Holder | None = None
     is_admin: bool = False
 
     @property
@@ -54,21 +87,39 @@ class Credentials:
     token: str | None
     admin_token: str | None
 
-    def actor(self, session: Session, board: Board) -> Actor:
+    def actor(self, session: Session, board: BoardRules) -> Actor:
         return resolve(session, board, self.token, self.admin_token)
 
 
-# Built once with bound parameters: every request runs these, and building a statement costs
-# more than SQLite takes to run it.
+# Built once with bound parameters, and in Core: every request runs these, and building a
+# statement or loading ORM objects costs more than SQLite takes to run it.
 _BOARD = select(Board).where(Board.slug == sa.bindparam("slug"))
 _BOARD_LOCKED = _BOARD.with_for_update()
-_PARTICIPANT = select(Participant).where(
-    Participant.board_id == sa.bindparam("board_id"),
-    Participant.token_hash == sa.bindparam("digest"),
+_RULES = sa.select(
+    col(Board.id),
+    col(Board.locked),
+    col(Board.moderation),
+    col(Board.require_sdg),
+    col(Board.word_filter),
+).where(col(Board.slug) == sa.bindparam("slug"))
+_RULES_LOCKED = _RULES.with_for_update()
+_PARTICIPANT = sa.select(
+    col(Participant.id),
+    col(Participant.name),
+    col(Participant.token_hash),
+    col(Participant.banned_at),
+).where(
+    col(Participant.board_id) == sa.bindparam("board_id"),
+    col(Participant.token_hash) == sa.bindparam("digest"),
 )
-_MODERATOR_KEY = select(ModeratorKey).where(
-    ModeratorKey.board_id == sa.bindparam("board_id"),
-    ModeratorKey.key_hash == sa.bindparam("digest"),
+_MODERATOR_KEY = sa.select(
+    col(ModeratorKey.id),
+    col(ModeratorKey.name),
+    col(ModeratorKey.key_hash),
+    col(ModeratorKey.owner),
+).where(
+    col(ModeratorKey.board_id) == sa.bindparam("board_id"),
+    col(ModeratorKey.key_hash) == sa.bindparam("digest"),
     col(ModeratorKey.revoked_at).is_(None),
 )
 
@@ -84,7 +135,18 @@ def load_board(session: Session, slug: str, lock: bool = False) -> Board:
     return board
 
 
-def resolve(session: Session, board: Board, token: str | None, admin_token: str | None) -> Actor:
+def board_rules(session: Session, slug: str, lock: bool = False) -> Rules:
+    """`load_board()` for writes that only check the board's rules (posting): no ORM object."""
+    statement = _RULES_LOCKED if lock else _RULES
+    row = session.connection().execute(statement, {"slug": slug}).first()
+    if row is None:
+        raise not_found("board")
+    return Rules(**row._mapping)
+
+
+def resolve(
+    session: Session, board: BoardRules, token: str | None, admin_token: str | None
+) -> Actor:
     """The actor a token stands for on `board`; no token is a viewer, an unknown one is a 401."""
     if token is None:
         return VIEWER
@@ -94,14 +156,15 @@ def resolve(session: Session, board: Board, token: str | None, admin_token: str 
     # Participants first: they make nearly all requests. Each lookup is by hash; the
     # constant-time compare keeps the final check timing-safe too.
     params = {"board_id": board.id, "digest": digest}
-    participant = session.exec(_PARTICIPANT, params=params).first()
+    connection = session.connection()
+    participant = connection.execute(_PARTICIPANT, params).first()
     if participant is not None and tokens.matches(digest, participant.token_hash):
         if participant.banned_at is not None:
             raise ApiError(403, "banned", "the moderators have banned you from this board")
-        return Actor("participant", participant=participant)
-    key = session.exec(_MODERATOR_KEY, params=params).first()
+        return Actor("participant", participant=Holder(participant.id, participant.name))
+    key = connection.execute(_MODERATOR_KEY, params).first()
     if key is not None and tokens.matches(digest, key.key_hash):
-        return Actor("moderator", moderator=key)
+        return Actor("moderator", moderator=Holder(key.id, key.name, key.owner))
     raise ApiError(401, "invalid_token", "the token is not valid for this board")
 
 
@@ -119,13 +182,13 @@ def require_owner(actor: Actor) -> None:
         raise ApiError(403, "owner_only", "only the board's owner key may manage moderator keys")
 
 
-def require_participant(actor: Actor) -> Participant:
+def require_participant(actor: Actor) -> Holder:
     if actor.participant is None:
         raise forbidden("join the board first: POST /api/boards/{slug}/participants")
     return actor.participant
 
 
-def require_writer(actor: Actor, board: Board) -> None:
+def require_writer(actor: Actor, board: BoardRules) -> None:
     """Participants and moderators may write; participants not while the board is locked."""
     if actor.role == "viewer":
         raise ApiError(401, "token_required", "join the board to write: send a bearer token")

@@ -23,7 +23,7 @@ from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
 from .headers import SecurityHeaders
 from .http import Context, IdConvertor, SlugConvertor
-from .hub import Hub
+from .hub import Handoff, Hub
 from .limits import Limits
 from .live import ExposeAbort, board_socket
 from .openapi import document
@@ -60,12 +60,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             await relay.start()
         shared_limits = limits.use_redis(settings.redis_url) if settings.redis_url else None
 
-        def after_commit(events: list[Committed]) -> None:
-            # Called in the writer's thread right after commit; the hub lives on the loop.
-            loop.call_soon_threadsafe(hub.publish, events)
+        def deliver(events: list[Committed]) -> None:
+            hub.publish(events)
             if relay is not None:
-                loop.call_soon_threadsafe(relay.send, events)
+                relay.send(events)
 
+        # Called in the writer's thread right after commit; the hub lives on the loop.
+        after_commit = Handoff(loop, deliver).put
         store.after_commit = after_commit
         if writer is not None:
             writer.start()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,6 +35,36 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 # Events that end someone's access: their sockets close at once, in every process.
 ENDS_ACCESS = {"participant.ban": "participant", "moderator.revoke": "moderator"}
+
+
+class Handoff:
+    """Committed events from the database threads to the event loop, one loop turn at a time.
+
+    A writer calls `put` after each commit. Whatever commits while the loop is busy waits for
+    one callback that delivers it all at once, so a busy loop sends each client one frame for
+    many commits instead of one frame per commit; an idle loop still delivers each at once.
+    """
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, deliver: Callable[[list[Committed]], None]
+    ) -> None:
+        self._loop = loop
+        self._deliver = deliver
+        self._lock = threading.Lock()
+        self._waiting: list[Committed] = []
+
+    def put(self, events: list[Committed]) -> None:
+        """Called from any thread, in commit order."""
+        with self._lock:
+            first = not self._waiting
+            self._waiting.extend(events)
+        if first:
+            self._loop.call_soon_threadsafe(self._take)
+
+    def _take(self) -> None:
+        with self._lock:
+            events, self._waiting = self._waiting, []
+        self._deliver(events)
 
 
 def encode(message: dict[str, Any]) -> str:

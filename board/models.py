@@ -84,7 +84,12 @@ class Participant(SQLModel, table=True):
 
 
 class Note(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("board_id", "client_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("board_id", "client_id"),
+        # The duplicate guard looks up an author's recent notes on every post; by board alone
+        # that would scan the whole board.
+        sa.Index("ix_note_author_id_created_at", "author_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     board_id: int = Field(foreign_key="board.id", ondelete="CASCADE", index=True)
@@ -93,9 +98,7 @@ class Note(SQLModel, table=True):
         default=None, foreign_key="section.id", ondelete="SET NULL", index=True
     )
     # NULL author: posted by a moderator (the name is kept in author_name).
-    author_id: int | None = Field(
-        default=None, foreign_key="participant.id", ondelete="SET NULL", index=True
-    )
+    author_id: int | None = Field(default=None, foreign_key="participant.id", ondelete="SET NULL")
     author_name: str = Field(default="", max_length=60)
     body: str = Field(max_length=2000)
     link: str | None = Field(default=None, max_length=2000)

@@ -10,12 +10,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from . import audit, events, sdg, wordfilter
-from .access import Actor, Credentials, load_board, require_participant, require_writer
+from .access import (
+    Actor,
+    BoardRules,
+    Credentials,
+    board_rules,
+    load_board,
+    require_participant,
+    require_writer,
+)
 from .db import Store
 from .errors import ApiError, forbidden, not_found
 from .models import Board, Comment, Like, Note, Section, utcnow
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
-from .views import comment_view, for_role, note_view, note_with_comments
+from .views import NoteRecord, comment_view, for_role, note_view, note_with_comments
 
 AUTHOR_FIELDS = {"body", "sdgs", "targets", "link", "color"}
 CONTENT_FIELDS = ("body", "sdgs", "targets", "link", "section_id", "color")
@@ -24,9 +32,24 @@ WORDING_FIELDS = {"body", "link", "sdgs", "targets"}
 # The same participant posting the same text again within this gets the first note back.
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
+# Built once, in Core: every post runs these, and the ORM costs several times the statements.
+_RECENT_DUPLICATE = (
+    sa.select(col(Note.id))
+    .where(
+        col(Note.board_id) == sa.bindparam("board_id"),
+        col(Note.author_id) == sa.bindparam("author_id"),
+        col(Note.body) == sa.bindparam("body"),
+        col(Note.deleted_at).is_(None),
+        col(Note.created_at) >= sa.bindparam("since"),
+    )
+    .order_by(col(Note.id))
+    .limit(1)
+)
+_INSERT_NOTE = sa.insert(Note).returning(*Note.__table__.columns)  # type: ignore[attr-defined]
+
 
 def note_changed(
-    session: Session, note: Note, was_visible: bool, new: bool = False
+    session: Session, note: NoteRecord, was_visible: bool, new: bool = False
 ) -> dict[str, Any]:
     """Append the event for a note's new state and return the moderators' view of the note
     (`{id}` once deleted); `for_role` cuts it down for anyone else.
@@ -61,7 +84,7 @@ def post_note(
     or the same text from the same participant again within DUPLICATE_WINDOW)."""
     try:
         with store.write() as session:
-            board = load_board(session, slug, lock=True)
+            board = board_rules(session, slug, lock=True)
             actor = creds.actor(session, board)
             require_writer(actor, board)
             _check_content(session, board, spec.sdgs, spec.section_id)
@@ -74,28 +97,28 @@ def post_note(
                     return note_with_comments(session, first), False
             flag = None if actor.is_moderator else _flag(board, spec.body, spec.link)
             pre_moderated = board.moderation == "pre" and not actor.is_moderator
-            note = Note(
-                board_id=board.id,
-                client_id=spec.client_id,
-                section_id=spec.section_id,
-                author_id=actor.participant.id if actor.participant else None,
-                author_name=actor.display_name,
-                body=spec.body,
-                link=spec.link,
-                sdgs=spec.sdgs,
-                targets=spec.targets,
-                color=spec.color,
-                status="pending" if pre_moderated or flag else "visible",
-                flag_reason=flag,
-            )
-            session.add(note)
-            session.flush()  # a client_id already used on this board fails here, before any event
+            values = {
+                "board_id": board.id,
+                "client_id": spec.client_id,
+                "section_id": spec.section_id,
+                "author_id": actor.participant.id if actor.participant else None,
+                "author_name": actor.display_name,
+                "body": spec.body,
+                "link": spec.link,
+                "sdgs": spec.sdgs,
+                "targets": spec.targets,
+                "color": spec.color,
+                "status": "pending" if pre_moderated or flag else "visible",
+                "flag_reason": flag,
+            }
+            # A client_id already used on this board fails here, before any event.
+            note = session.connection().execute(_INSERT_NOTE, values).one()
             view = note_changed(session, note, was_visible=False, new=True)
             return for_role(view, actor.is_moderator), True
     except sa.exc.IntegrityError:
         # The client_id exists: a retry of the same post (200, same note) or a conflict (409).
         with store.read() as session:
-            board = load_board(session, slug)
+            board = board_rules(session, slug)
             existing = _by_client_id(session, board, spec.client_id)
             if existing is None:
                 raise
@@ -103,29 +126,26 @@ def post_note(
 
 
 def _recent_duplicate(
-    session: Session, board: Board, author_id: int | None, body: str
+    session: Session, board: BoardRules, author_id: int | None, body: str
 ) -> Note | None:
     """The author's live note with this text from within DUPLICATE_WINDOW, if any."""
-    return session.exec(
-        select(Note)
-        .where(
-            Note.board_id == board.id,
-            Note.author_id == author_id,
-            Note.body == body,
-            col(Note.deleted_at).is_(None),
-            col(Note.created_at) >= utcnow() - DUPLICATE_WINDOW,
-        )
-        .order_by(col(Note.id))
-    ).first()
+    params = {
+        "board_id": board.id,
+        "author_id": author_id,
+        "body": body,
+        "since": utcnow() - DUPLICATE_WINDOW,
+    }
+    note_id = session.connection().execute(_RECENT_DUPLICATE, params).scalar()
+    return None if note_id is None else session.get(Note, note_id)
 
 
-def _flag(board: Board, body: str, link: str | None) -> str | None:
+def _flag(board: BoardRules, body: str, link: str | None) -> str | None:
     """Why the board's word filter holds this text for a moderator, or None."""
     match = wordfilter.first_match(board.word_filter, body, link or "")
     return None if match is None else f'word filter: "{match}"'
 
 
-def _by_client_id(session: Session, board: Board, client_id: str) -> Note | None:
+def _by_client_id(session: Session, board: BoardRules, client_id: str) -> Note | None:
     return session.exec(
         select(Note).where(Note.board_id == board.id, Note.client_id == client_id)
     ).first()
@@ -144,7 +164,7 @@ def _retried(session: Session, note: Note, spec: NoteCreate, actor: Actor) -> di
 
 
 def _check_content(
-    session: Session, board: Board, sdgs: list[int] | None, section_id: int | None
+    session: Session, board: BoardRules, sdgs: list[int] | None, section_id: int | None
 ) -> None:
     if sdgs is not None and board.require_sdg and not sdgs:
         raise ApiError(422, "sdg_required", "this board asks for at least one SDG per note")
@@ -299,7 +319,7 @@ def set_like(
         like = session.get(Like, (note_id, participant.id))
         if liked != (like is not None):
             if like is None:
-                session.add(Like(note_id=note_id, participant_id=participant.id))  # type: ignore[arg-type]
+                session.add(Like(note_id=note_id, participant_id=participant.id))
             else:
                 session.delete(like)
             note.likes += 1 if liked else -1

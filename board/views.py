@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from .models import Board, Comment, Note, Section
+
+# A note as the ORM loads it, or as a Core INSERT … RETURNING hands it back (posting skips the ORM).
+NoteRecord = Note | sa.Row[*tuple[Any, ...]]
 
 
 def timestamp(value: datetime) -> str:
@@ -62,7 +66,9 @@ def comment_view(comment: Comment) -> dict[str, Any]:
     }
 
 
-def note_view(note: Note, comments: Iterable[Comment], moderator: bool = False) -> dict[str, Any]:
+def note_view(
+    note: NoteRecord, comments: Iterable[Comment], moderator: bool = False
+) -> dict[str, Any]:
     """The note as a role sees it: why it was flagged is for moderators only."""
     view = {
         "id": note.id,
@@ -114,6 +120,8 @@ def comments_by_note(session: Session, note_ids: list[int]) -> dict[int, list[Co
     return grouped
 
 
-def note_with_comments(session: Session, note: Note, moderator: bool = False) -> dict[str, Any]:
+def note_with_comments(
+    session: Session, note: NoteRecord, moderator: bool = False
+) -> dict[str, Any]:
     assert note.id is not None
     return note_view(note, comments_by_note(session, [note.id])[note.id], moderator)

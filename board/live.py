@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from websockets.protocol import Protocol, State
 
 from . import events
 from .access import Credentials, load_board
@@ -81,7 +82,9 @@ async def serve_socket(websocket: WebSocket) -> None:
         return
 
     moderator = role == "moderator"
-    client = Client(text_sender(websocket), moderator, settings.ws_queue_limit, who)
+    client = Client(
+        text_sender(websocket), moderator, settings.ws_queue_limit, who, frame_writer(websocket)
+    )
     channel = hub.join(board_id, client)
     try:
         if await welcome(ctx, client, channel, since, role):
@@ -153,6 +156,34 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
         return raw_send({"type": "websocket.send", "text": text})  # type: ignore[no-any-return]
 
     return send
+
+
+def frame_writer(websocket: WebSocket) -> Callable[[bytes], bool] | None:
+    """A way to write a ready frame straight to the socket, as `websockets.broadcast()` does.
+
+    Under uvicorn's websockets-sansio protocol every client of an event can share one
+    serialised frame, where the ASGI send would serialise it again per client. It writes only
+    while the connection is open and the socket is writable, and says whether it did; otherwise
+    the ASGI send takes over and waits. None when the server is not that protocol.
+    """
+    protocol = getattr(websocket.scope.get(SEND_KEY), "__self__", None)
+    connection = getattr(protocol, "conn", None)
+    transport = getattr(protocol, "transport", None)
+    writable = getattr(protocol, "writable", None)
+    if not (
+        isinstance(connection, Protocol)
+        and isinstance(writable, asyncio.Event)
+        and transport is not None
+    ):
+        return None
+
+    def write(frame: bytes) -> bool:
+        if connection.state is not State.OPEN or not writable.is_set() or transport.is_closing():
+            return False
+        transport.write(frame)
+        return True
+
+    return write
 
 
 async def until_closed(websocket: WebSocket, client: Client) -> None:

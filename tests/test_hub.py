@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
 from board.events import Committed
-from board.hub import Client, Hub
+from board.hub import Client, Handoff, Hub
 
 
 def event(seq: int, public: bool = True) -> Committed:
@@ -18,16 +22,27 @@ def event(seq: int, public: bool = True) -> Committed:
 
 
 class Socket:
-    """A fake socket that records frames and can stop being writable, like a slow phone."""
+    """A fake socket that records frames and can stop being writable, like a slow phone.
+
+    `send` is the ASGI send, which waits until the socket is writable; `write` is the direct
+    write of a ready frame (live.frame_writer), which refuses while the socket is not."""
 
     def __init__(self) -> None:
         self.frames: list[str] = []
+        self.written: list[bytes] = []
         self.writable = asyncio.Event()
         self.writable.set()
 
     async def send(self, text: str) -> None:
         await self.writable.wait()
         self.frames.append(text)
+
+    def write(self, frame: bytes) -> bool:
+        if not self.writable.is_set():
+            return False
+        self.written.append(frame)
+        self.frames.append(parse_frame(frame))
+        return True
 
     def seqs(self) -> list[int]:
         messages: list[Any] = []
@@ -37,11 +52,24 @@ class Socket:
         return [m["seq"] for m in messages]
 
 
-def seat(hub: Hub, count: int, moderator: bool = False) -> list[Socket]:
+def parse_frame(frame: bytes) -> str:
+    """The text of one server frame, parsed as a WebSocket client parses it."""
+    reader = StreamReader()
+    reader.feed_data(frame)
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        parsed: Frame = done.value
+    assert parsed.opcode is Opcode.TEXT and parsed.fin
+    return parsed.data.decode()
+
+
+def seat(hub: Hub, count: int, moderator: bool = False, direct: bool = False) -> list[Socket]:
     sockets = []
     for _ in range(count):
         socket = Socket()
-        client = Client(socket.send, moderator, limit=1000)
+        client = Client(socket.send, moderator, 1000, write=socket.write if direct else None)
         client.held = False
         hub.join(1, client).start_at(0)
         sockets.append(socket)
@@ -89,6 +117,48 @@ def test_backlog_leaves_as_few_frames_not_one_per_event() -> None:
     for socket in asyncio.run(scenario()):
         assert socket.seqs() == list(range(1, 52))
         assert len(socket.frames) <= 3  # the first event, the one that blocked, the backlog
+
+
+def test_clients_of_one_event_share_one_serialised_frame() -> None:
+    """With direct writes, an event is serialised once: every client gets the same bytes, a
+    valid text frame holding the event."""
+
+    async def scenario() -> list[Socket]:
+        hub = Hub(read_after=lambda board_id, after: asyncio.sleep(0, []))
+        sockets = seat(hub, 50, direct=True)
+        hub.publish([event(1)])
+        await settle()
+        return sockets
+
+    sockets = asyncio.run(scenario())
+    first = sockets[0].written[0]
+    assert all(len(s.written) == 1 and s.written[0] is first for s in sockets)
+    assert json.loads(parse_frame(first))["seq"] == 1
+
+
+def test_a_socket_that_cannot_take_a_frame_gets_it_by_the_waiting_send_in_order() -> None:
+    """A direct write refused (socket not writable) falls back to the send that waits; what
+    queues meanwhile follows in order once the socket drains, by direct write again."""
+
+    async def scenario() -> Socket:
+        hub = Hub(read_after=lambda board_id, after: asyncio.sleep(0, []))
+        [socket] = seat(hub, 1, direct=True)
+        hub.publish([event(1)])
+        await settle()
+        socket.writable.clear()
+        for seq in range(2, 12):
+            hub.publish([event(seq)])
+            await settle()
+        socket.writable.set()
+        await settle()
+        hub.publish([event(12)])
+        await settle()
+        return socket
+
+    socket = asyncio.run(scenario())
+    assert socket.seqs() == list(range(1, 13))
+    # 1 written, 2 by the waiting send, 3–11 as one backlog frame written, 12 written.
+    assert len(socket.written) == 3 and len(socket.frames) == 4
 
 
 def test_gap_is_filled_from_the_database_in_order_and_duplicates_are_dropped() -> None:
@@ -149,3 +219,24 @@ def test_a_socket_too_far_behind_is_stopped_with_1013_and_others_are_not() -> No
     client, healthy = asyncio.run(scenario())
     assert client.stopped and client.close_code == 1013
     assert healthy.seqs() == list(range(1, 20))
+
+
+def test_commits_made_while_the_loop_is_busy_are_delivered_together_in_order() -> None:
+    """Handoff: writers' commits that land while the loop is busy reach it in one callback, in
+    commit order; a commit on an idle loop is delivered on its own at once."""
+
+    async def scenario() -> list[list[int]]:
+        delivered: list[list[int]] = []
+        handoff = Handoff(
+            asyncio.get_running_loop(), lambda es: delivered.append([e.seq for e in es])
+        )
+        # The loop is busy (this coroutine holds it) while another thread commits three times.
+        writer = threading.Thread(target=lambda: [handoff.put([event(s)]) for s in (1, 2, 3)])
+        writer.start()
+        writer.join()
+        await settle()
+        handoff.put([event(4)])
+        await settle()
+        return delivered
+
+    assert asyncio.run(scenario()) == [[1, 2, 3], [4]]

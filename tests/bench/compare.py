@@ -23,14 +23,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 ADMIN = "bench-admin-token-0123456789"
-# A load generator is one address and one token: the server under test runs without the limits
-# a public board needs (README, "Moderation and safety").
-NO_LIMITS = {
-    "BOARD_NOTES_PER_MINUTE": "0",
-    "BOARD_JOINS_PER_MINUTE_PER_IP": "0",
-    "BOARD_SOCKETS_PER_MINUTE_PER_IP": "0",
-    "BOARD_SOCKETS_PER_IP": "0",
-}
 # A load generator is one address with one token per poster: the rate limits are off for it.
 NO_LIMITS = {
     f"BOARD_{name}": "0"

@@ -158,14 +158,35 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
     return send
 
 
-def frame_writer(websocket: WebSocket) -> Callable[[bytes], bool] | None:
-    """A way to write a ready frame straight to the socket, as `websockets.broadcast()` does.
+class FrameWriter:
+    """Writes a ready frame straight to the socket, as `websockets.broadcast()` does.
 
-    Under uvicorn's websockets-sansio protocol every client of an event can share one
+    Under uvicorn's websockets-sansio protocol every client of an event can then share one
     serialised frame, where the ASGI send would serialise it again per client. It writes only
     while the connection is open and the socket is writable, and says whether it did; otherwise
-    the ASGI send takes over and waits. None when the server is not that protocol.
+    the ASGI send takes over and waits. Slots: there is one per open socket.
     """
+
+    __slots__ = ("connection", "transport", "writable")
+
+    def __init__(self, connection: Protocol, transport: Any, writable: asyncio.Event) -> None:
+        self.connection = connection
+        self.transport = transport
+        self.writable = writable
+
+    def __call__(self, frame: bytes) -> bool:
+        if (
+            self.connection.state is not State.OPEN
+            or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        self.transport.write(frame)
+        return True
+
+
+def frame_writer(websocket: WebSocket) -> FrameWriter | None:
+    """The socket's FrameWriter; None when the server is not uvicorn's websockets-sansio."""
     protocol = getattr(websocket.scope.get(SEND_KEY), "__self__", None)
     connection = getattr(protocol, "conn", None)
     transport = getattr(protocol, "transport", None)
@@ -176,14 +197,7 @@ def frame_writer(websocket: WebSocket) -> Callable[[bytes], bool] | None:
         and transport is not None
     ):
         return None
-
-    def write(frame: bytes) -> bool:
-        if connection.state is not State.OPEN or not writable.is_set() or transport.is_closing():
-            return False
-        transport.write(frame)
-        return True
-
-    return write
+    return FrameWriter(connection, transport, writable)
 
 
 async def until_closed(websocket: WebSocket, client: Client) -> None:

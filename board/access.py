@@ -32,6 +32,8 @@ class BoardRules(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Rules:
+    """A board's rules as `board_rules()` reads them, without the rest of the row."""
+
     id: int
     locked: bool
     moderation: str

@@ -1,13 +1,15 @@
 """Live fan-out: per-board channels that deliver committed events in `seq` order to WebSockets.
 
-Everything here runs on the event loop. A channel delivers each `seq` exactly once and in order:
-duplicates (our own events echoed by Redis) are dropped, and a jump means some events went past
-us (Redis was down, or two writer threads published out of order), so the channel reads the
-missing ones from the database, the source of truth, before going on.
+Everything here runs on the event loop (`Handoff` brings commits to it). A channel delivers
+each `seq` exactly once and in order: duplicates (our own events echoed by Redis) are dropped,
+and a jump means some events went past us (Redis was down, or two writer threads published out
+of order), so the channel reads the missing ones from the database, the source of truth, before
+going on.
 
-Each event is encoded once per role (moderator, everyone else); clients share the encoded text.
-Each client has a bounded queue drained by its own writer task, so a client whose socket stops
-reading only fills its own queue, and is then closed with 1013 (it resumes from its last seq).
+Each event is encoded once per role (moderator, everyone else) and serialised into one frame
+that every writable socket gets as it is. Each client has a bounded queue that only fills while
+its socket cannot take more; a client whose socket stops reading fills only its own queue, and is
+then closed with 1013 (it resumes from its last seq).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class Client:
     ) -> None:
         self.send = send
         # Writes a ready frame straight to the socket when it can take it now (see
-        # live.frame_writer); None where the server offers no such access.
+        # live.FrameWriter); None where the server offers no such access.
         self.write = write
         self.moderator = moderator
         # Whose access this socket rides on ("participant:12", "moderator:3"), if anyone's.

@@ -3,8 +3,9 @@
 SQLite lets one transaction write at a time. With a thread per request, every write pays for
 its own connection, BEGIN and COMMIT, and the threads hand the write lock and the GIL to each
 other on every statement. Here one thread takes every write that queued up while the last
-group committed, runs each in its own savepoint of one transaction and commits once; the
-requests are answered only after that commit. An idle server still commits each write at once.
+group committed, runs them in one transaction and commits once; the requests are answered only
+after that commit. Each write still succeeds or fails on its own (see `_commit`). An idle server
+still commits each write at once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .db import Store
+from .db import GroupSpoiled, Store
 
 R = TypeVar("R")
 log = logging.getLogger("board.writer")
@@ -76,14 +77,27 @@ class GroupCommit:
                 return
 
     def _commit(self, jobs: list[_Job]) -> list[_Outcome]:
+        # First without a savepoint per write; a write that failed halfway spoils that run, and
+        # the group runs again with savepoints, where every write succeeds or fails on its own.
+        # The writes are database work only, so running them twice changes nothing outside.
+        try:
+            return self._attempt(jobs, savepoints=False)
+        except GroupSpoiled:
+            return self._attempt(jobs, savepoints=True)
+
+    def _attempt(self, jobs: list[_Job], savepoints: bool) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
         try:
-            with self.store.group():
+            with self.store.group(savepoints):
                 for func, args, future in jobs:
                     try:
                         outcomes.append((future, func(*args), None))
+                    except GroupSpoiled:
+                        raise
                     except Exception as exc:  # this request's own error, for its own caller
                         outcomes.append((future, None, exc))
+        except GroupSpoiled:
+            raise
         except Exception as exc:  # the commit failed: none of the group's writes happened
             log.error("group commit of %d writes failed: %s", len(jobs), exc)
             return [(future, None, exc) for _, _, future in jobs]

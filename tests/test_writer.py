@@ -1,4 +1,4 @@
-"""Group commit on SQLite: queued writes share one transaction, each in its own savepoint."""
+"""Group commit on SQLite: queued writes share one transaction; each succeeds or fails alone."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from board.access import Credentials, load_board
 from board.errors import ApiError
 from board.events import Committed
 from board.models import Section
-from board.schemas import BoardCreate, NoteCreate, ParticipantCreate
+from board.schemas import BoardCreate, BoardUpdate, NoteCreate, ParticipantCreate
 from board.writer import GroupCommit
 
 
@@ -100,6 +100,54 @@ def test_failed_write_in_a_group_leaves_the_others_committed(sqlite_store: db.St
     assert sorted(n["client_id"] for n in snapshot["notes"]) == ["a", "c"]
     assert snapshot["seq"] == seq_before + 2
     assert snapshot["board"]["sections"] == []  # write_then_fail's section was rolled back
+
+
+def test_refusal_before_writing_does_not_run_the_group_again(sqlite_store: db.Store) -> None:
+    """A write refused before it wrote (403 on a locked board) fails alone; the group runs once."""
+    view, key = boards.create_board(sqlite_store, BoardCreate(title="Låst"))
+    slug, moderator = view["slug"], Credentials(key, None)
+    creds = Credentials(participants.join(sqlite_store, slug, ParticipantCreate())["token"], None)
+    boards.update_board(sqlite_store, slug, BoardUpdate(locked=True), moderator)
+    ran: list[str] = []
+
+    def post_as_moderator(client_id: str) -> Any:
+        ran.append(client_id)
+        return notes.post_note(sqlite_store, slug, note(client_id), moderator)
+
+    results, published = in_one_group(
+        sqlite_store,
+        [
+            (post_as_moderator, "a"),
+            (notes.post_note, sqlite_store, slug, note("refused"), creds),
+            (post_as_moderator, "c"),
+        ],
+    )
+    assert isinstance(results[1], ApiError) and results[1].code == "board_locked"
+    assert ran == ["a", "c"]  # not ["a", "c", "a", "c"]: nothing was rolled back and rerun
+    assert published == [2]
+
+
+def test_failed_flush_in_a_group_leaves_the_others_committed(sqlite_store: db.Store) -> None:
+    """An ORM flush that fails (here a foreign key) ends the group's first run; the rerun, with a
+    savepoint per write, commits the others and gives the failed write its own error."""
+    slug, creds = new_board(sqlite_store)
+
+    def orphan_section(store: db.Store) -> None:
+        with store.write() as session:
+            session.add(Section(board_id=999999, title="orphan"))
+
+    results, published = in_one_group(
+        sqlite_store,
+        [
+            (notes.post_note, sqlite_store, slug, note("a"), creds),
+            (orphan_section, sqlite_store),
+            (notes.post_note, sqlite_store, slug, note("c"), creds),
+        ],
+    )
+    assert isinstance(results[1], sa.exc.IntegrityError)
+    assert published == [2]
+    snapshot = boards.snapshot(sqlite_store, slug, Credentials(None, None))
+    assert sorted(n["client_id"] for n in snapshot["notes"]) == ["a", "c"]
 
 
 def test_retry_in_the_same_group_gets_the_first_note(sqlite_store: db.Store) -> None:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from . import tokens
 from .errors import ApiError, forbidden, not_found
 from .models import Board, ModeratorKey, Participant
+from .prepared import Prepared
 
 Role = Literal["viewer", "participant", "moderator"]
 
@@ -97,32 +98,37 @@ class Credentials:
 # statement or loading ORM objects costs more than SQLite takes to run it.
 _BOARD = select(Board).where(Board.slug == sa.bindparam("slug"))
 _BOARD_LOCKED = _BOARD.with_for_update()
-_RULES = sa.select(
+_RULES_SELECT = sa.select(
     col(Board.id),
     col(Board.locked),
     col(Board.moderation),
     col(Board.require_sdg),
     col(Board.word_filter),
 ).where(col(Board.slug) == sa.bindparam("slug"))
-_RULES_LOCKED = _RULES.with_for_update()
-_PARTICIPANT = sa.select(
-    col(Participant.id),
-    col(Participant.name),
-    col(Participant.token_hash),
-    col(Participant.banned_at),
-).where(
-    col(Participant.board_id) == sa.bindparam("board_id"),
-    col(Participant.token_hash) == sa.bindparam("digest"),
+_RULES = Prepared(_RULES_SELECT)
+_RULES_LOCKED = Prepared(_RULES_SELECT.with_for_update())
+_PARTICIPANT = Prepared(
+    sa.select(
+        col(Participant.id),
+        col(Participant.name),
+        col(Participant.token_hash),
+        col(Participant.banned_at),
+    ).where(
+        col(Participant.board_id) == sa.bindparam("board_id"),
+        col(Participant.token_hash) == sa.bindparam("digest"),
+    )
 )
-_MODERATOR_KEY = sa.select(
-    col(ModeratorKey.id),
-    col(ModeratorKey.name),
-    col(ModeratorKey.key_hash),
-    col(ModeratorKey.owner),
-).where(
-    col(ModeratorKey.board_id) == sa.bindparam("board_id"),
-    col(ModeratorKey.key_hash) == sa.bindparam("digest"),
-    col(ModeratorKey.revoked_at).is_(None),
+_MODERATOR_KEY = Prepared(
+    sa.select(
+        col(ModeratorKey.id),
+        col(ModeratorKey.name),
+        col(ModeratorKey.key_hash),
+        col(ModeratorKey.owner),
+    ).where(
+        col(ModeratorKey.board_id) == sa.bindparam("board_id"),
+        col(ModeratorKey.key_hash) == sa.bindparam("digest"),
+        col(ModeratorKey.revoked_at).is_(None),
+    )
 )
 
 
@@ -140,10 +146,10 @@ def load_board(session: Session, slug: str, lock: bool = False) -> Board:
 def board_rules(session: Session, slug: str, lock: bool = False) -> Rules:
     """`load_board()` for writes that only check the board's rules (posting): no ORM object."""
     statement = _RULES_LOCKED if lock else _RULES
-    row = session.connection().execute(statement, {"slug": slug}).first()
+    row = statement.first(session.connection(), {"slug": slug})
     if row is None:
         raise not_found("board")
-    return Rules(**row._mapping)
+    return Rules(**row._asdict())
 
 
 def resolve(
@@ -159,12 +165,12 @@ def resolve(
     # constant-time compare keeps the final check timing-safe too.
     params = {"board_id": board.id, "digest": digest}
     connection = session.connection()
-    participant = connection.execute(_PARTICIPANT, params).first()
+    participant = _PARTICIPANT.first(connection, params)
     if participant is not None and tokens.matches(digest, participant.token_hash):
         if participant.banned_at is not None:
             raise ApiError(403, "banned", "the moderators have banned you from this board")
         return Actor("participant", participant=Holder(participant.id, participant.name))
-    key = connection.execute(_MODERATOR_KEY, params).first()
+    key = _MODERATOR_KEY.first(connection, params)
     if key is not None and tokens.matches(digest, key.key_hash):
         return Actor("moderator", moderator=Holder(key.id, key.name, key.owner))
     raise ApiError(401, "invalid_token", "the token is not valid for this board")

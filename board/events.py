@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from .models import Board, Event, utcnow
+from .prepared import Prepared
 
 # Catch-up pages are bounded so one request can never read a whole board's history at once.
 PAGE_SIZE = 500
@@ -53,13 +54,32 @@ class Committed:
 
 
 # Built once: these run on every write, and building a statement costs more than running it.
-_NEXT_SEQ = (
+_NEXT_SEQ = Prepared(
     sa.update(Board)
     .where(col(Board.id) == sa.bindparam("board_id"))
     .values(seq=Board.seq + 1)
     .returning(col(Board.seq))
 )
-_INSERT_EVENT = sa.insert(Event)
+_INSERT_EVENT = Prepared(
+    # inline(): no RETURNING of the new id, which nothing reads.
+    sa.insert(Event)
+    .inline()
+    .values(
+        {
+            name: sa.bindparam(name)
+            for name in (
+                "board_id",
+                "seq",
+                "entity",
+                "kind",
+                "data",
+                "public_kind",
+                "public_data",
+                "created_at",
+            )
+        }
+    )
+)
 
 
 def next_seq(session: Session, board_id: int) -> int:
@@ -70,8 +90,7 @@ def next_seq(session: Session, board_id: int) -> int:
     commit 6 before 5, and a reader that saw 6 would skip 5 forever.
     """
     # Core, not the ORM: the ORM's UPDATE path costs several times the statement itself.
-    connection = session.connection()
-    return int(connection.execute(_NEXT_SEQ, {"board_id": board_id}).scalar_one())
+    return int(_NEXT_SEQ.scalar(session.connection(), {"board_id": board_id}))
 
 
 def current_seq(session: Session, board_id: int) -> int:
@@ -95,8 +114,8 @@ def append(
         public.kind if public else None,
         public.data if public else None,
     )
-    session.connection().execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.all(
+        session.connection(),
         {
             "board_id": board_id,
             "seq": event.seq,

@@ -22,6 +22,7 @@ from .access import (
 from .db import Store
 from .errors import ApiError, forbidden, not_found
 from .models import Board, Comment, Like, Note, Section, utcnow
+from .prepared import Prepared
 from .schemas import CommentCreate, NoteCreate, NoteUpdate
 from .views import NoteRecord, comment_view, for_role, note_view, note_with_comments
 
@@ -33,7 +34,7 @@ WORDING_FIELDS = {"body", "link", "sdgs", "targets"}
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
 # Built once, in Core: every post runs these, and the ORM costs several times the statements.
-_RECENT_DUPLICATE = (
+_RECENT_DUPLICATE = Prepared(
     sa.select(col(Note.id))
     .where(
         col(Note.board_id) == sa.bindparam("board_id"),
@@ -135,7 +136,7 @@ def _recent_duplicate(
         "body": body,
         "since": utcnow() - DUPLICATE_WINDOW,
     }
-    note_id = session.connection().execute(_RECENT_DUPLICATE, params).scalar()
+    note_id = _RECENT_DUPLICATE.scalar(session.connection(), params)
     return None if note_id is None else session.get(Note, note_id)
 
 

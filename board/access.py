@@ -95,7 +95,8 @@ class Credentials:
 
 
 # Built once with bound parameters, and in Core: every request runs these, and building a
-# statement or loading ORM objects costs more than SQLite takes to run it.
+# statement or loading ORM objects costs more than SQLite takes to run it. Those that every
+# write runs go on the driver's cursor (prepared.py).
 _BOARD = select(Board).where(Board.slug == sa.bindparam("slug"))
 _BOARD_LOCKED = _BOARD.with_for_update()
 _RULES_SELECT = sa.select(

@@ -116,8 +116,8 @@ class Store:
         Nothing in it is committed, nor any event published, before the block ends; if the
         commit fails, every write in the group fails with it.
 
-        Without `savepoints` (SQLite only), the writes skip their savepoints: those are a
-        quarter of a note's cost in the writer. A write that fails before writing anything
+        Without `savepoints` (SQLite only), the writes skip their savepoints: those were a
+        fifth of the writer thread's time under load. A write that fails before writing anything
         (nearly every refusal) still fails alone; one that fails after raises GroupSpoiled,
         and the caller rolls back and runs the group again with savepoints.
         """

@@ -34,6 +34,8 @@ WORDING_FIELDS = {"body", "link", "sdgs", "targets"}
 DUPLICATE_WINDOW = timedelta(minutes=10)
 
 # Built once, in Core: every post runs these, and the ORM costs several times the statements.
+# The duplicate check runs on the driver's cursor (prepared.py); the insert keeps SQLAlchemy's
+# execution for the model's defaults and the typed RETURNING.
 _RECENT_DUPLICATE = Prepared(
     sa.select(col(Note.id))
     .where(

@@ -8,6 +8,8 @@ The resume contract, in code:
   applying one twice would change nothing anyway.
 - On `reset`, reload the snapshot. On any close or error, reconnect after a random delay between
   0 and min(10 s, 0.25 s × 2^attempt) ("full jitter": 500 phones do not return at once); resume.
+  For 30 s after a close with 1012 (the server is restarting) the cap is 1 s instead of 10 s: the
+  new process is about to answer, and backing off exponentially would only keep people waiting.
 """
 
 from __future__ import annotations
@@ -21,9 +23,18 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 MAX_BACKOFF = 10.0
+RESTART_BACKOFF = 1.0
+RESTART_WINDOW = 30.0
+CLOSE_RESTART = 1012
+
+
+def reconnect_delay(attempt: int, restarting: bool) -> float:
+    """Seconds to wait before reconnect number `attempt` (1 after the first failure)."""
+    cap = RESTART_BACKOFF if restarting else MAX_BACKOFF
+    return random.uniform(0, min(cap, 0.25 * 2**attempt))  # noqa: S311
 
 
 class BoardState:
@@ -84,7 +95,9 @@ async def follow(
 ) -> None:
     """Keep `state` current until `stop` is set, reconnecting and resuming as often as needed."""
     ws_url = base_url.replace("http", "ws", 1) + f"/ws/boards/{slug}"
+    loop = asyncio.get_running_loop()
     attempt = 0
+    restart_until = 0.0
     while not stop.is_set():
         try:
             if state.seq is None:
@@ -106,8 +119,10 @@ async def follow(
                             state.apply(message)
                         if on_message is not None:
                             on_message(message)
-        except (OSError, WebSocketException, TimeoutError):
+        except (OSError, WebSocketException, TimeoutError) as exc:
+            if isinstance(exc, ConnectionClosed) and exc.rcvd and exc.rcvd.code == CLOSE_RESTART:
+                restart_until = loop.time() + RESTART_WINDOW
             attempt += 1
-            delay = random.uniform(0, min(MAX_BACKOFF, 0.25 * 2**attempt))  # noqa: S311
+            delay = reconnect_delay(attempt, loop.time() < restart_until)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)

@@ -19,6 +19,7 @@ import functools
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,8 +35,16 @@ PRESENCE_INTERVAL = 1.0
 # Messages per frame when several are waiting: batching saves per-frame cost, the cap keeps
 # frames small enough for a phone to parse without a hitch.
 MAX_BATCH = 200
+# A fan-out to every socket of a board that took longer than this holds the next one back as
+# long again: with a thousand sockets and a hundred notes a second, sending each note on its own
+# would leave the loop no time to accept the notes (POSTs waited 19 s, board bench --burst).
+# Held back, the notes of those milliseconds leave as one frame, and the fan-out takes at most
+# half the loop. A quiet board, or a small one, still sends every event at once.
+COSTLY_FLUSH = 0.002
 CLOSE_TOO_SLOW = 1013
-CLOSE_GOING_AWAY = 1001
+# "Service restart" (RFC 6455 registry): sent on SIGTERM, so clients retry within a second
+# rather than backing off exponentially against a port that is about to open again.
+CLOSE_RESTART = 1012
 CLOSE_POLICY = 1008
 # Events that end someone's access: their sockets close at once, in every process.
 ENDS_ACCESS = {"participant.ban": "participant", "moderator.revoke": "moderator"}
@@ -109,7 +118,7 @@ class Client:
         self.sending: asyncio.Task[None] | None = None
         # Nothing is sent until the endpoint has queued the welcome and the replay in front.
         self.held = True
-        # True once the server ends this connection: too slow (1013) or shutting down (1001).
+        # True once the server ends this connection: too slow (1013) or shutting down (1012).
         self.stopped = False
         # The endpoint's task while it waits for the client to leave; stop() interrupts it.
         self.waiting: asyncio.Task[Any] | None = None
@@ -195,6 +204,9 @@ class Channel:
         self.recheck = False
         self.presence_due = False
         self.presence_sent = -1
+        # No fan-out starts before this loop time (see COSTLY_FLUSH); the one scheduled for it.
+        self.flush_at = 0.0
+        self.flush_timer: asyncio.TimerHandle | None = None
 
     def start_at(self, seq: int) -> None:
         """Set the starting point from a database read, if no other client set it first."""
@@ -226,8 +238,24 @@ class Channel:
             self.catch_up()
 
     def _flush(self) -> None:
+        """Send what the clients have queued: now, or once a costly fan-out's pause is over."""
+        if self.flush_timer is not None:
+            return  # the fan-out already scheduled takes this along
+        loop = asyncio.get_running_loop()
+        wait = self.flush_at - loop.time()
+        if wait > 0:
+            self.flush_timer = loop.call_later(wait, self._flush_now)
+        else:
+            self._flush_now()
+
+    def _flush_now(self) -> None:
+        self.flush_timer = None
+        started = time.monotonic()
         for client in self.clients:
             client.flush()
+        took = time.monotonic() - started
+        loop_now = asyncio.get_running_loop().time()  # the loop's clock may not be monotonic()
+        self.flush_at = loop_now + took if took > COSTLY_FLUSH else 0.0
 
     def catch_up(self) -> None:
         """Compare with the database soon; a catch-up already running looks once more."""
@@ -325,6 +353,8 @@ class Hub:
             del self.channels[board_id]
             if channel.catching_up is not None:
                 channel.catching_up.cancel()
+            if channel.flush_timer is not None:
+                channel.flush_timer.cancel()
 
     def publish(self, events: list[Committed]) -> None:
         """Hand committed events to the channels that have clients; others need nothing."""
@@ -341,10 +371,10 @@ class Hub:
             channel.catch_up()
 
     async def close_all(self, timeout: float = 3.0) -> None:
-        """Tell every client the server is going away (1001), and wait until they are closed."""
+        """Tell every client the server is restarting (1012), and wait until they are closed."""
         clients = self.clients()
         for client in clients:
-            client.stop(CLOSE_GOING_AWAY, "server going away: reconnect and resume")
+            client.stop(CLOSE_RESTART, "server restarting: reconnect and resume")
         if clients:
             await asyncio.wait([c.done for c in clients], timeout=timeout)
 

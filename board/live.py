@@ -110,8 +110,10 @@ async def welcome(
     # Joined before reading, so no event can fall between the replay and the live stream.
     # Replays up to half the queue limit leave room for live events; further behind, a
     # client does better to reload the snapshot (reset).
-    if since is None and channel.seq is not None and client.who is None:
-        # Nothing to replay, and the channel delivers every event after its seq to us.
+    if since in (None, channel.seq) and channel.seq is not None and client.who is None:
+        # Nothing to replay (a new viewer, or one resuming from where this board is now, as
+        # every open page does after a restart), and the channel delivers every event after
+        # its seq to us: no database read, so thousands can reconnect at once.
         seq, replay = channel.seq, list[dict[str, Any]]()
     else:
         try:

@@ -1,4 +1,4 @@
-"""How `board serve` runs uvicorn: WebSocket limits, and a shutdown that says "going away"."""
+"""How `board serve` runs uvicorn: WebSocket limits, and a shutdown that says "restarting"."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def uvicorn_config(app: Any, workers: int = 1) -> uvicorn.Config:
 
 
 class BoardServer(uvicorn.Server):
-    """Closes live sockets with 1001 (reconnect and resume) before uvicorn's own 1012 shutdown."""
+    """Closes live sockets with 1012 (reconnect soon and resume) before uvicorn's own shutdown."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from typing import Any
 
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from board.events import Committed
-from board.hub import Client, Handoff, Hub
+from board.hub import COSTLY_FLUSH, Client, Handoff, Hub
 
 
 def event(seq: int, public: bool = True) -> Committed:
@@ -117,6 +118,36 @@ def test_backlog_leaves_as_few_frames_not_one_per_event() -> None:
     for socket in asyncio.run(scenario()):
         assert socket.seqs() == list(range(1, 52))
         assert len(socket.frames) <= 3  # the first event, the one that blocked, the backlog
+
+
+def test_after_a_costly_fan_out_the_next_events_wait_and_leave_as_one_frame() -> None:
+    """A fan-out that took longer than COSTLY_FLUSH holds the next one back as long: ten events
+    published meanwhile reach each socket as one frame, in order, instead of ten fan-outs."""
+
+    class SlowSocket(Socket):
+        def write(self, frame: bytes) -> bool:
+            time.sleep(COSTLY_FLUSH)  # a socket write as slow as a big board's whole fan-out
+            return super().write(frame)
+
+    async def scenario() -> list[Socket]:
+        hub = Hub(read_after=lambda board_id, after: asyncio.sleep(0, []))
+        sockets: list[Socket] = []
+        for _ in range(3):
+            socket = SlowSocket()
+            client = Client(socket.send, False, 1000, write=socket.write)
+            client.held = False
+            hub.join(1, client).start_at(0)
+            sockets.append(socket)
+        hub.publish([event(1)])
+        for seq in range(2, 12):
+            hub.publish([event(seq)])
+            await settle()
+        await asyncio.sleep(0.2)
+        return sockets
+
+    for socket in asyncio.run(scenario()):
+        assert socket.seqs() == list(range(1, 12))
+        assert len(socket.frames) == 2  # the first event at once, the other ten together
 
 
 def test_clients_of_one_event_share_one_serialised_frame() -> None:

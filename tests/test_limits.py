@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 from conftest import ADMIN_TOKEN, Api, auth, require
 from servers import free_port
+from starlette.requests import HTTPConnection
 from starlette.testclient import TestClient
 from test_live_scale import REDIS_SERVER, RedisServer
 
 from board.app import create_app
 from board.db import Store
+from board.errors import ApiError
 from board.headers import NOT_A_PAGE, SecurityHeaders
-from board.limits import MemoryLimiter, Rate, RedisLimiter
+from board.limits import Limits, MemoryLimiter, Rate, RedisLimiter
 from board.pages import CONTENT_SECURITY_POLICY
 from board.settings import Settings
 
@@ -342,3 +344,37 @@ def test_a_pages_own_frame_ancestors_is_replaced_not_doubled() -> None:
     policy = headers.policy("default-src 'self'; frame-ancestors 'none'; img-src data:")
     assert policy == "default-src 'self'; img-src data:; frame-ancestors https://org.example"
     assert policy.count("frame-ancestors") == 1
+
+
+def test_defaults_let_an_office_of_1500_in_within_a_minute_but_slow_a_joining_script() -> None:
+    """Default limits, one address, one minute: 1,500 arrivals (a join and a socket each, all
+    held open) all get in; a script trying 10,000 joins gets at most the burst and a minute's
+    refill."""
+
+    async def allowed(limits: Limits, what: str, address: str) -> bool:
+        peer = HTTPConnection({"type": "http", "client": (address, 50000), "headers": []})
+        try:
+            await limits.per_address(what, peer)
+        except ApiError:
+            return False
+        return True
+
+    async def scenario() -> tuple[int, int, int, int]:
+        clock = Clock()
+        limits = Limits(Settings())
+        limits.limiter = MemoryLimiter(clock)
+        office, script = "192.0.2.10", "192.0.2.66"
+        joins = sockets = held = scripted = 0
+        for arrival in range(1500):
+            clock.now = 1000.0 + arrival * 60 / 1500
+            joins += await allowed(limits, "joins", office)
+            sockets += await allowed(limits, "sockets", office)
+            held += limits.socket_opened(office)
+        for attempt in range(10_000):
+            clock.now = 2000.0 + attempt * 60 / 10_000
+            scripted += await allowed(limits, "joins", script)
+        return joins, sockets, held, scripted
+
+    joins, sockets, held, scripted = asyncio.run(scenario())
+    assert (joins, sockets, held) == (1500, 1500, 1500)
+    assert scripted <= 1500 + 300

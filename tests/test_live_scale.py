@@ -538,15 +538,15 @@ async def resume_after_restart(
     return viewer, missed, live
 
 
-def test_sigterm_closes_with_1001_and_viewer_resumes_after_restart(tmp_path: Path) -> None:
-    """SIGTERM: the viewer gets 1001, the server exits; after restart `since` replays the rest."""
+def test_sigterm_closes_with_1012_and_viewer_resumes_after_restart(tmp_path: Path) -> None:
+    """SIGTERM: the viewer gets 1012 (service restart), the server exits; after restart `since` replays the rest."""
     env = board_env(tmp_path / "data", admin_token=ADMIN_TOKEN)
     with serve(env) as first:
         slug = create_board(first.url)
         token = join(first.url, slug)
         before, closed, exited = asyncio.run(watch_shutdown(first, slug, token))
         print(f"\nviewer closed {closed:.2f} s and server exited {exited:.2f} s after SIGTERM")
-        assert before.ws.close_code == 1001, (before.ws.close_code, first.output()[-3000:])
+        assert before.ws.close_code == 1012, (before.ws.close_code, first.output()[-3000:])
         # uvicorn re-raises the signal after a complete graceful shutdown: -SIGTERM, or 0.
         assert first.process.returncode in (0, -signal.SIGTERM), first.output()[-3000:]
         assert "Application shutdown complete" in first.stderr(), first.output()[-3000:]

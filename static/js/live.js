@@ -1,12 +1,16 @@
 // The board WebSocket with the resume contract of the README: load the snapshot, say hello with
 // the last seq applied, apply events in order, reload the snapshot on `reset`, and after any
 // close reconnect after a random delay in [0, min(10 s, 0.25 s × 2^attempt)] ("full jitter", so
-// 500 phones do not all come back in the same millisecond after a restart).
+// 500 phones do not all come back in the same millisecond after a restart). For 30 s after a
+// close with 1012 (the server is restarting) the cap is 1 s: the new process is about to answer.
 
 import { snapshot } from "./api.js";
 
 const MAX_BACKOFF_MS = 10_000;
+const RESTART_BACKOFF_MS = 1_000;
+const RESTART_WINDOW_MS = 30_000;
 const POLICY = 1008;
+const RESTART = 1012;
 
 export class Live {
   /**
@@ -25,6 +29,7 @@ export class Live {
     this.onEvent = onEvent;
     this.socket = null;
     this.attempt = 0;
+    this.restartUntil = 0;
     this.timer = null;
     this.stopped = false;
     // Messages are handled one after another, also across a snapshot reload.
@@ -92,6 +97,7 @@ export class Live {
         this.setStatus("stopped", event.reason || String(event.code));
         return;
       }
+      if (event.code === RESTART) this.restartUntil = Date.now() + RESTART_WINDOW_MS;
       this.schedule();
     });
   }
@@ -118,7 +124,8 @@ export class Live {
     if (this.stopped || this.timer !== null) return;
     this.setStatus("reconnecting");
     this.attempt += 1;
-    const delay = Math.random() * Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt);
+    const cap = Date.now() < this.restartUntil ? RESTART_BACKOFF_MS : MAX_BACKOFF_MS;
+    const delay = Math.random() * Math.min(cap, 250 * 2 ** this.attempt);
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.state.seq === null) this.start();

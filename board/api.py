@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import boards, notes, participants
+from . import boards, notes, participants, snapshots
+from .assets import CATALOGUE, Assets, respond
 from .errors import ApiError
 from .export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
 from .http import (
@@ -48,7 +49,6 @@ from .schemas import (
     Snapshot,
     Stats,
 )
-from .sdg import catalogue
 from .tokens import matches
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -132,8 +132,11 @@ def no_content() -> Response:
     "anyone",
     response=list[Sdg],
 )
-async def list_sdgs(_request: Request) -> Response:
-    return JSONResponse(catalogue(), headers={"Cache-Control": "public, max-age=3600"})
+async def list_sdgs(request: Request) -> Response:
+    # Encoded and gzipped once with the static tree (assets.py), with an ETag. The pages fetch
+    # the same bytes from /static/<version>/sdgs.json, which browsers keep for good.
+    assets: Assets = request.app.state.assets
+    return respond(request, assets.files[CATALOGUE], "public, max-age=3600")
 
 
 @operation(
@@ -161,13 +164,13 @@ async def create_board(request: Request) -> Response:
 @operation(
     "GET",
     BOARD,
-    "Snapshot of a board: settings, sections, notes and the current seq",
+    "Snapshot of a board: settings, sections, notes and the current seq "
+    "(ETag: If-None-Match gives 304 while current)",
     "anyone; moderators also see pending and hidden notes",
     response=Snapshot,
 )
 async def get_board(request: Request) -> Response:
-    slug = request.path_params["slug"]
-    return JSONResponse(await call(request, boards.snapshot, slug, credentials(request)))
+    return await snapshots.respond(request)
 
 
 @operation(

@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from .api import OPERATIONS
+from .assets import Assets
+from .compression import GZip
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
@@ -29,8 +31,10 @@ from .live import ExposeAbort, board_socket
 from .openapi import document
 from .pages import not_found_page, page_routes
 from .relay import RedisRelay
+from .resources import bundled
 from .retention import PURGE_INTERVAL, purge_expired
 from .settings import Settings
+from .snapshots import Snapshots
 from .writer import GroupCommit
 
 log = logging.getLogger("board")
@@ -51,6 +55,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         read_after=lambda board_id, after: run_in_threadpool(read_events, store, board_id, after)
     )
     limits = Limits(settings)
+    snapshots = Snapshots(store, hub)
+    # The static tree and the SDG catalogue, read and compressed once (assets.py).
+    assets = Assets.load(bundled("static"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,6 +69,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
         def deliver(events: list[Committed]) -> None:
             hub.publish(events)
+            snapshots.committed(events)
             if relay is not None:
                 relay.send(events)
 
@@ -108,12 +116,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/api/openapi.json", openapi),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        *page_routes(lambda slug: slug in hub.board_ids),
+        *page_routes(lambda slug: slug in hub.board_ids, assets),
     ]
     app = Starlette(
         routes=routes,
         middleware=[
             Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+            # Dynamic answers over 1 KiB (compression.py). HTTP only: a WebSocket passes with the
+            # server's own `send` (ExposeAbort needs it), and the fan-out never goes through
+            # middleware. An answer with its own Content-Encoding (static files, pages, the
+            # catalogue, a pre-compressed snapshot) is passed on untouched.
+            Middleware(GZip),
             Middleware(ExposeAbort),
         ],
         lifespan=lifespan,
@@ -125,6 +138,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.context = Context(settings=settings, store=store, limits=limits, writer=writer)
     app.state.hub = hub
+    app.state.snapshots = snapshots
+    app.state.assets = assets
     return app
 
 
@@ -161,7 +176,7 @@ def read_events(store: Store, board_id: int, after: int) -> list[Committed]:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404 and _wants_page(request):
-        return not_found_page()
+        return not_found_page(request)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail), exc.headers)
 

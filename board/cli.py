@@ -414,6 +414,57 @@ def purge(slug: str | None) -> None:
     type=click.IntRange(1, 512),
     help="Post from this many clients as fast as they can (notes/s accepted) instead of at --rate.",
 )
+@click.option(
+    "--arrivals",
+    type=click.IntRange(1, 1_000_000),
+    help="Arrivals scenario: this many first visits to the board page (with --over).",
+)
+@click.option(
+    "--over", type=click.FloatRange(0, min_open=True), help="Seconds the arrivals spread over."
+)
+@click.option("--poisson", is_flag=True, help="Arrivals as a Poisson process, not evenly spread.")
+@click.option(
+    "--prefill",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Notes on the board before the arrivals (posted over HTTP; limits off).",
+)
+@click.option(
+    "--quiet",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds of notes at --rate before the arrivals start (the viewers' baseline).",
+)
+@click.option(
+    "--repeat-visits",
+    default=50,
+    show_default=True,
+    type=click.IntRange(0),
+    help="How many arrivals visit again with their HTTP cache, after the arrivals.",
+)
+@click.option(
+    "--leave", is_flag=True, help="Arrivals close their WebSocket once live (default: they stay)."
+)
+@click.option("--catalogue-url", help="Where the page gets the SDG catalogue (default: found).")
+@click.option(
+    "--burst",
+    type=click.IntRange(1, 1_000_000),
+    help="Burst scenario: this many participants post one note each (with --within).",
+)
+@click.option(
+    "--within", type=click.FloatRange(0, min_open=True), help="Seconds the burst spreads over."
+)
+@click.option(
+    "--restart",
+    is_flag=True,
+    help="Restart scenario: start the server, seat viewers, SIGTERM it, start it again.",
+)
+@click.option(
+    "--server-cmd",
+    help="Shell command that starts the server for --restart [default: board serve --port P].",
+)
 @click.option("--server-pid", type=int, help="Report this local server process's CPU and RSS.")
 @click.option("--timeout", default=60.0, show_default=True, help="Deadline of each phase, seconds.")
 @click.option(
@@ -432,11 +483,27 @@ def bench(
     rate: float,
     size: int,
     posters: int | None,
+    arrivals: int | None,
+    over: float | None,
+    poisson: bool,
+    prefill: int,
+    quiet: float,
+    repeat_visits: int,
+    leave: bool,
+    catalogue_url: str | None,
+    burst: int | None,
+    within: float | None,
+    restart: bool,
+    server_cmd: str | None,
     server_pid: int | None,
     timeout: float,
     json_file: str | None,
 ) -> None:
-    """Load a running server: seat viewers, post notes, measure every delivery."""
+    """Load a server: seat viewers, post notes, measure every delivery.
+
+    Scenarios: fan-out (the default), --ingest, --arrivals, --burst, --restart (README:
+    Performance).
+    """
     import asyncio
     import dataclasses
     import json
@@ -444,34 +511,90 @@ def bench(
     from . import bench as load
     from .server import raise_fd_limit
 
+    scenario = _bench_scenario(click.get_current_context())
+    sockets = viewers + (arrivals or 0) * (not leave) + 100
     limit = raise_fd_limit()
-    if viewers + 100 > limit:
+    if sockets > limit:
         raise click.ClickException(
             f"{viewers} viewers need more open files than the limit "
             f"({limit}): raise it with `ulimit -n`"
+            if scenario != "arrivals"
+            else f"{viewers} viewers and {arrivals} arrivals that stay need more open files than "
+            f"the limit ({limit}): raise it with `ulimit -n`, or pass --leave"
         )
+    if scenario == "arrivals":
+        assert arrivals is not None and over is not None
+        run: Any = load.run_arrivals(
+            url, ws_url, slug, admin_token, arrivals, over, poisson, prefill, viewers, rate,
+            size, quiet, repeat_visits, leave, catalogue_url, server_pid, timeout,
+        )  # fmt: skip
+    elif scenario == "burst":
+        assert burst is not None and within is not None
+        run = load.run_burst(
+            url, ws_url, slug, admin_token, burst, within, viewers, size, server_pid, timeout
+        )
+    elif scenario == "restart":
+        run = load.run_restart(
+            url, server_cmd, slug, admin_token, viewers, notes, rate, size, timeout
+        )
+    else:
+        run = load.run_fanout(
+            url, slug, admin_token, viewers, notes, rate, size, server_pid, timeout, ws_url,
+            posters or 1,
+        )  # fmt: skip
     try:
-        report = asyncio.run(
-            load.run_fanout(
-                url,
-                slug,
-                admin_token,
-                viewers,
-                notes,
-                rate,
-                size,
-                server_pid,
-                timeout,
-                ws_url,
-                posters or 1,
-            )
-        )
+        report = asyncio.run(run)
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise click.ClickException(f"bench failed: {exc or type(exc).__name__}") from None
     click.echo("\n".join(report.lines()))
     if json_file:
         with open(json_file, "w", encoding="utf-8") as out:
             json.dump(dataclasses.asdict(report), out, indent=2)
+
+
+# Options that belong to one scenario only; giving one elsewhere is a usage error (exit 2).
+_BENCH_ONLY = {
+    "arrivals": ["over", "poisson", "prefill", "quiet", "repeat_visits", "leave", "catalogue_url"],
+    "burst": ["within"],
+    "restart": ["server_cmd"],
+    "ingest": [],
+}
+# Options a scenario has no use for.
+_BENCH_UNUSED = {
+    "arrivals": ["notes", "posters"],
+    "burst": ["notes", "rate", "posters"],
+    "restart": ["posters", "server_pid", "ws_url"],
+}
+
+
+def _bench_scenario(ctx: click.Context) -> str:
+    """Which scenario the options ask for, or a usage error that says what does not fit."""
+    from click.core import ParameterSource
+
+    def given(name: str) -> bool:
+        return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+
+    def flag(name: str) -> str:
+        return "--" + ("ingest" if name == "posters" else name.replace("_", "-"))
+
+    chosen = [name for name in ("arrivals", "burst", "restart", "posters") if given(name)]
+    if len(chosen) > 1:
+        raise click.UsageError(
+            f"{' and '.join(map(flag, chosen))} are different scenarios: pick one"
+        )
+    scenario = {"posters": "ingest"}.get(chosen[0], chosen[0]) if chosen else "fanout"
+    for owner, names in _BENCH_ONLY.items():
+        for name in names:
+            if owner != scenario and given(name):
+                raise click.UsageError(f"{flag(name)} only applies to --{owner}")
+    for name in _BENCH_UNUSED.get(scenario, []):
+        if given(name):
+            raise click.UsageError(f"--{scenario} does not use {flag(name)}")
+    if scenario == "arrivals" and not given("over"):
+        raise click.UsageError("--arrivals needs --over SECONDS (how long they take to arrive)")
+    if scenario == "burst" and not given("within"):
+        raise click.UsageError("--burst needs --within SECONDS (how long the posts take)")
+    return scenario
 
 
 @main.group(name="db")

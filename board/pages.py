@@ -2,6 +2,7 @@
 
 The pages are plain files in `static/`; their ES modules fetch the board over the JSON API and
 follow it over the WebSocket, so the server only checks that the board exists (a 404 page if not).
+Pages and static files are answered from memory (`assets.py`: versioned URLs, gzip, ETags).
 Page responses carry the pages' Content-Security-Policy; `headers.py` completes it.
 """
 
@@ -9,19 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from .access import load_board
+from .assets import REVALIDATE, Assets, respond
 from .db import Store
 from .errors import ApiError
-from .resources import bundled
 
 # The pages' own policy: no inline scripts or styles anywhere (styles are set through the CSSOM,
 # which CSP allows). 'self' in connect-src covers the same-origin ws:// and wss:// (CSP Level 3,
@@ -39,28 +39,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
-# Pages and modules change with each release and have no hashed names: revalidate every time
-# (a 304 costs little), so a phone never runs a new page with an old module.
-PAGE_HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+PAGE_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
 _JOIN_URL = re.compile(r"/b/([a-z0-9][a-z0-9-]{0,63})")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-class Static(StaticFiles):
-    """`static/` with revalidation on every use (ETag and Last-Modified make that a 304)."""
-
-    def file_response(self, *args: Any, **kwargs: Any) -> Response:
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+def page(request: Request, assets: Assets, name: str, status: int = 200) -> Response:
+    """A page from `static/`. Pages keep their URLs across releases, so a browser revalidates
+    them every time (`no-cache`; the ETag makes that a 304), and a new page brings the new
+    version of every asset it names."""
+    return respond(request, assets.files[name], REVALIDATE, status=status, headers=PAGE_HEADERS)
 
 
-def page(name: str, status: int = 200) -> Response:
-    return FileResponse(bundled("static") / name, status_code=status, headers=PAGE_HEADERS)
-
-
-def not_found_page() -> Response:
-    return page("404.html", status=404)
+def not_found_page(request: Request) -> Response:
+    """The HTML 404 page (for the app's error handler, which has only the request)."""
+    assets: Assets = request.app.state.assets
+    return page(request, assets, "404.html", status=404)
 
 
 def board_exists(store: Store, slug: str) -> bool:
@@ -82,8 +76,9 @@ def join_target(code: str) -> str | None:
     return f"/b/{slug}" if _SLUG.fullmatch(slug) else None
 
 
-def page_routes(known: Callable[[str], bool]) -> list[BaseRoute]:
-    """The page routes; `known(slug)` answers from memory when it can (boards seen live)."""
+def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]:
+    """The page and static routes; `known(slug)` answers from memory when it can (boards seen
+    live)."""
 
     def board_page(name: str) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
@@ -91,24 +86,30 @@ def page_routes(known: Callable[[str], bool]) -> list[BaseRoute]:
             if not known(slug):
                 store = request.app.state.context.store
                 if not await run_in_threadpool(board_exists, store, slug):
-                    return not_found_page()
-            return page(name)
+                    return page(request, assets, "404.html", status=404)
+            return page(request, assets, name)
 
         return endpoint
 
-    async def index(_request: Request) -> Response:
-        return page("index.html")
+    async def index(request: Request) -> Response:
+        return page(request, assets, "index.html")
 
     async def join(request: Request) -> Response:
         target = join_target(request.query_params.get("code", ""))
         return RedirectResponse(target or "/?unknown=1", status_code=303)
 
-    static: Path = bundled("static")
+    async def static(request: Request) -> Response:
+        found = assets.find(request.path_params["path"])
+        if found is None:
+            raise HTTPException(404)
+        asset, cache_control = found
+        return respond(request, asset, cache_control)
+
     return [
         Route("/", index),
         Route("/join", join),
         Route("/b/{slug:slug}", board_page("wall.html")),
         Route("/b/{slug:slug}/moderate", board_page("moderate.html")),
         Route("/b/{slug:slug}/present", board_page("present.html")),
-        Mount("/static", app=Static(directory=static), name="static"),
+        Route("/static/{path:path}", static),
     ]

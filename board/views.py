@@ -14,6 +14,8 @@ from .models import Board, Comment, Note, Section
 
 # A note as the ORM loads it, or as a Core INSERT … RETURNING hands it back (posting skips the ORM).
 NoteRecord = Note | sa.Row[*tuple[Any, ...]]
+# A comment as the ORM loads it, or as a Core SELECT hands it back (snapshots skip the ORM).
+CommentRecord = Comment | sa.Row[*tuple[Any, ...]]
 
 
 def timestamp(value: datetime) -> str:
@@ -56,7 +58,7 @@ def board_view(
     return view
 
 
-def comment_view(comment: Comment) -> dict[str, Any]:
+def comment_view(comment: CommentRecord) -> dict[str, Any]:
     return {
         "id": comment.id,
         "note_id": comment.note_id,
@@ -67,7 +69,7 @@ def comment_view(comment: Comment) -> dict[str, Any]:
 
 
 def note_view(
-    note: NoteRecord, comments: Iterable[Comment], moderator: bool = False
+    note: NoteRecord, comments: Iterable[CommentRecord], moderator: bool = False
 ) -> dict[str, Any]:
     """The note as a role sees it: why it was flagged is for moderators only."""
     view = {

@@ -539,7 +539,7 @@ async def resume_after_restart(
 
 
 def test_sigterm_closes_with_1012_and_viewer_resumes_after_restart(tmp_path: Path) -> None:
-    """SIGTERM: the viewer gets 1012 (service restart), the server exits; after restart `since` replays the rest."""
+    """SIGTERM: the viewer gets 1012 (restart), the server exits; after restart `since` replays."""
     env = board_env(tmp_path / "data", admin_token=ADMIN_TOKEN)
     with serve(env) as first:
         slug = create_board(first.url)

@@ -30,8 +30,10 @@ def test_join_target_takes_a_code_or_a_link(typed: str, target: str | None) -> N
 
 
 def test_board_pages_are_served_for_a_known_board(client: TestClient, api: Api) -> None:
-    """The wall, console and presenter view are HTML pages that load their own module."""
+    """The wall, console and presenter view are HTML pages that load their own module from the
+    versioned prefix, and are revalidated on every visit."""
     slug, _key = api.create_board()
+    prefix = client.app.state.assets.prefix
     for path, module in [
         (f"/b/{slug}", "wall.js"),
         (f"/b/{slug}/moderate", "moderate.js"),
@@ -41,8 +43,9 @@ def test_board_pages_are_served_for_a_known_board(client: TestClient, api: Api) 
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
-        assert f'src="/static/js/{module}"' in response.text
+        assert f'src="{prefix}js/{module}"' in response.text
         assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["etag"]
 
 
 def test_unknown_pages_are_the_html_404_page_and_the_api_keeps_json(client: TestClient) -> None:
@@ -85,12 +88,20 @@ def test_pages_carry_their_policy_and_everything_else_a_closed_one(client: TestC
     assert "script-src 'self'" in CONTENT_SECURITY_POLICY
 
 
-def test_static_modules_are_javascript_and_revalidated(client: TestClient) -> None:
-    """ES modules go out with a JavaScript type (nosniff would refuse others) and no-cache."""
-    for path in ["/static/js/wall.js", "/static/vendor/uqr/uqr.js"]:
-        response = client.get(path)
-        assert response.status_code == 200
-        assert "javascript" in response.headers["content-type"]
-        assert response.headers["cache-control"] == "no-cache"
+def test_static_modules_are_javascript_kept_when_versioned_and_revalidated_when_not(
+    client: TestClient,
+) -> None:
+    """ES modules go out with a JavaScript type (nosniff would refuse others): immutable under
+    the versioned prefix, no-cache with an ETag (a 304) under plain /static/."""
+    prefix = client.app.state.assets.prefix
+    for name in ["js/wall.js", "vendor/uqr/uqr.js"]:
+        for path, cache_control in [
+            (prefix + name, "public, max-age=31536000, immutable"),
+            (f"/static/{name}", "no-cache"),
+        ]:
+            response = client.get(path)
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/javascript")
+            assert response.headers["cache-control"] == cache_control
     etag = client.get("/static/js/wall.js").headers["etag"]
     assert client.get("/static/js/wall.js", headers={"If-None-Match": etag}).status_code == 304

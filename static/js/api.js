@@ -17,8 +17,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, { token = null, body, headers = {} } = {}) {
-  const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
+export async function request(method, path, { token = null, body, headers = {}, cache = "no-store" } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers }, cache };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -52,19 +52,35 @@ export async function request(method, path, { token = null, body, headers = {} }
 
 export const boardPath = (slug) => `/api/boards/${encodeURIComponent(slug)}`;
 
+/** The board as it is now. "no-cache": the browser revalidates its copy, and the server answers
+ * 304 while the board has not changed since (a reload or a second tab on a quiet board). */
 export function snapshot(slug, token) {
-  return request("GET", boardPath(slug), { token });
+  return request("GET", boardPath(slug), { token, cache: "no-cache" });
 }
 
 let catalogue = null;
 
-/** The 17 goals, fetched once per page. */
+/**
+ * The 17 goals, fetched once per page from the copy served with these modules: sdgs.json under
+ * the same versioned prefix, next to js/. Its URL changes with every release, so the browser
+ * keeps it like the modules and a repeat visit does not ask the server (issue 14). Hence plain
+ * fetch with the HTTP cache, not `request` (which bypasses it for live data).
+ */
 export function sdgs() {
   if (catalogue === null) {
-    catalogue = request("GET", "/api/sdgs").catch((error) => {
-      catalogue = null;
-      throw error;
-    });
+    const url = new URL("../sdgs.json", import.meta.url);
+    catalogue = fetch(url, { headers: { Accept: "application/json" } })
+      .catch((error) => {
+        throw new ApiError(0, "network", String(error && error.message ? error.message : error));
+      })
+      .then((response) => {
+        if (!response.ok) throw new ApiError(response.status, "http_error", `HTTP ${response.status}`);
+        return response.json();
+      })
+      .catch((error) => {
+        catalogue = null;
+        throw error;
+      });
   }
   return catalogue;
 }

@@ -1,0 +1,281 @@
+"""The board snapshot, `GET /api/boards/{slug}`, built once and served to many as ready bytes.
+
+A webinar link sends thousands of people to one board within a minute, and each page starts
+from the snapshot: building it afresh per request (a thousand notes: tens of milliseconds of
+queries and JSON) does not keep up. So:
+
+- **One entry per board and role class.** Moderators see pending and hidden notes; everyone
+  else, with no token or a participant's, sees the same bytes. A token is still checked on every
+  request, as before (a bad one is a 401, a banned participant's a 403); no token needs no
+  database work at all while the entry is current.
+- **Built once, encoded once.** An entry holds the JSON and its gzip, made once per build in the
+  thread pool. Requests that need a build wait for the one under way for their key (single
+  flight), however many they are: never more than one build per key at a time.
+- **Current** means: this process knows of no newer `seq` for the board (its own commits,
+  reported by the app after each one, and the hub's live channel, which also carries other
+  processes' events), and the entry is younger than `INTERVAL`, or younger than `MAX_AGE` while
+  the hub follows the board live (its channel would show a change). So a change this process
+  does not hear of (another process's write to a board nobody follows here, a retention purge,
+  which advances no `seq`) shows within `INTERVAL`, or `MAX_AGE` on a live board.
+- **Outdated by a newer seq**, an entry is rebuilt for the first request that sees it, which
+  waits: a client reads its own writes through this process. Requests that come while that
+  refresh is under way get the outdated entry if it is under `INTERVAL` old: a crowd does not
+  queue behind every write, and the resume contract covers it (the page replays the events
+  after the snapshot's `seq` from the WebSocket).
+- **Builds of one key start at least `GAP_FACTOR` times the last build's duration apart, at most
+  `INTERVAL`.** A board that changes all the time under a crowd costs at most about a tenth of
+  a core, while a small board (and the test suite) barely waits for its rebuild.
+- **Conditional requests.** The ETag is weak (the JSON and its gzip are the same content) and
+  names the board id, `seq`, role class and a digest of the bytes: processes serving one board
+  give the same tag for the same content, while a change of the serialisation (a new release)
+  or a purge that changed text without a new `seq` changes it. A matching `If-None-Match` gets
+  a 304 without a build while the entry is current.
+- **Bounded.** Least recently used keys go once the entries hold more than `MAX_BYTES` or there
+  are more than `MAX_ENTRIES` keys. Errors (an unknown board) are never kept: a board created a
+  moment later is found by the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .access import Credentials, board_rules
+from .boards import role_snapshot
+from .compression import LEVEL, accepts_gzip
+from .db import Store
+from .events import Committed
+from .http import call, credentials
+from .hub import Hub
+
+# How long an entry is served without proof that it is current: long enough that a crowd
+# arriving at once shares one build, short enough that a client's replay from the snapshot's
+# seq has little to fill in.
+INTERVAL = 0.5
+# How long an entry is served while the hub's live channel shows no newer seq (a quiet board
+# with an audience). Bounded because changes that advance no seq (a retention purge) and events
+# lost while Redis is away (the relay resyncs every 5 s) do not show there.
+MAX_AGE = 5.0
+# A key's next build waits until this many times the last build's duration has passed since that
+# one began: at most a tenth of a core for one board that changes all the time.
+GAP_FACTOR = 10.0
+# An entry of a 1,000-note board is about 0.8 MB of JSON plus its gzip.
+MAX_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 512
+VARY = "Accept-Encoding, Authorization"
+
+Build = Callable[[Store, str, bool], tuple[int, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One role class's snapshot of a board, ready to send."""
+
+    board_id: int
+    seq: int
+    moderator: bool
+    etag: str
+    plain: bytes
+    gzipped: bytes
+    started: float  # the clock when its build began: its data is at least this recent
+
+    @property
+    def size(self) -> int:
+        return len(self.plain) + len(self.gzipped)
+
+    def response(self, headers: Mapping[str, str]) -> Response:
+        """The answer to a request with these headers: 304, gzip or identity."""
+        answer = {
+            "ETag": self.etag,
+            "Vary": VARY,
+            "Cache-Control": "private, no-cache" if self.moderator else "no-cache",
+        }
+        if matches(headers.get("if-none-match"), self.etag):
+            return Response(status_code=304, headers=answer)
+        if accepts_gzip(headers.get("accept-encoding", "")):
+            answer["Content-Encoding"] = "gzip"
+            return Response(self.gzipped, media_type="application/json", headers=answer)
+        return Response(self.plain, media_type="application/json", headers=answer)
+
+
+def encode(board_id: int, view: dict[str, Any], moderator: bool, started: float) -> Entry:
+    """The entry for a snapshot: JSON as `JSONResponse` writes it, its gzip and its ETag."""
+    text = json.dumps(view, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    plain = text.encode("utf-8")
+    # mtime=0: the same JSON gives the same bytes in every process.
+    gzipped = gzip.compress(plain, compresslevel=LEVEL, mtime=0)
+    digest = hashlib.blake2b(plain, digest_size=8).hexdigest()
+    role = "moderator" if moderator else "everyone"
+    etag = f'W/"{board_id}-{view["seq"]}-{role}-{digest}"'
+    return Entry(board_id, view["seq"], moderator, etag, plain, gzipped, started)
+
+
+class _Slot:
+    """A key's entry, the build under way for it, and when the last one began and took."""
+
+    __slots__ = ("cost", "entry", "flight", "started")
+
+    def __init__(self) -> None:
+        self.entry: Entry | None = None
+        self.flight: asyncio.Task[Entry] | None = None
+        self.started = float("-inf")
+        self.cost = 0.0
+
+
+class Snapshots:
+    """The app's snapshot entries by (slug, role class); lives on `app.state.snapshots`.
+
+    Runs on the event loop. `build` and `clock` are attributes so that tests can count builds
+    and move time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        hub: Hub,
+        build: Build = role_snapshot,
+        clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = MAX_BYTES,
+        max_entries: int = MAX_ENTRIES,
+    ) -> None:
+        self.store = store
+        self.hub = hub
+        self.build = build
+        self.clock = clock
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self._slots: OrderedDict[tuple[str, bool], _Slot] = OrderedDict()
+        self._bytes = 0
+        # The highest seq this process committed per board. One int per board written here.
+        self._committed: dict[int, int] = {}
+
+    def committed(self, events: list[Committed]) -> None:
+        """Note what this process committed (the app calls it after each commit, on the loop,
+        before the writer's request is answered): its entries of those boards are outdated."""
+        for event in events:
+            if event.seq > self._committed.get(event.board_id, 0):
+                self._committed[event.board_id] = event.seq
+
+    async def get(self, slug: str, moderator: bool) -> Entry:
+        """The current entry for the board and role class, built if need be; 404 as ApiError."""
+        key = (slug, moderator)
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+        else:
+            self._slots.move_to_end(key)
+        entry = slot.entry
+        if entry is not None:
+            if self.current(entry):
+                return entry
+            if slot.flight is not None and self.clock() - entry.started < INTERVAL:
+                # Outdated by a newer seq, and someone already waits for the refresh: a copy
+                # under INTERVAL old is what the resume contract allows, and queueing the crowd
+                # behind the next build would only add latency (writes keep coming).
+                return entry
+        if slot.flight is None:
+            # A task of its own: a waiter that goes away (client closed) leaves it to the others.
+            slot.flight = asyncio.create_task(self._refresh(key, slot), name=f"snapshot {slug}")
+            slot.flight.add_done_callback(_retrieve)
+        return await asyncio.shield(slot.flight)
+
+    def current(self, entry: Entry) -> bool:
+        """Whether `entry` may be served as it is (see the module docstring)."""
+        age = self.clock() - entry.started
+        channel = self.hub.channels.get(entry.board_id)
+        live = channel.seq if channel is not None else None
+        newest = max(self._committed.get(entry.board_id, 0), live or 0)
+        if newest > entry.seq:
+            return False
+        return age < INTERVAL or (live is not None and age < MAX_AGE)
+
+    async def _refresh(self, key: tuple[str, bool], slot: _Slot) -> Entry:
+        slug, moderator = key
+        try:
+            # Only waits when a newer seq outdated the entry soon after the last build began.
+            wait = slot.started + min(INTERVAL, GAP_FACTOR * slot.cost) - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            slot.started = started = self.clock()
+            began = time.perf_counter()
+            entry = await run_in_threadpool(self._build_entry, slug, moderator, started)
+            slot.cost = time.perf_counter() - began
+            if self._slots.get(key) is slot:  # not evicted meanwhile
+                self._bytes += entry.size - (slot.entry.size if slot.entry is not None else 0)
+                slot.entry = entry
+                self._evict()
+            return entry
+        except BaseException:
+            if slot.entry is None and self._slots.get(key) is slot:
+                del self._slots[key]  # an unknown board leaves nothing behind
+            raise
+        finally:
+            slot.flight = None
+
+    def _build_entry(self, slug: str, moderator: bool, started: float) -> Entry:
+        board_id, view = self.build(self.store, slug, moderator)
+        return encode(board_id, view, moderator, started)
+
+    def _evict(self) -> None:
+        """Drop least recently used keys until within bounds; never one with a build under way."""
+        for key in list(self._slots):
+            if self._bytes <= self.max_bytes and len(self._slots) <= self.max_entries:
+                return
+            slot = self._slots[key]
+            if slot.flight is None:
+                del self._slots[key]
+                self._bytes -= slot.entry.size if slot.entry is not None else 0
+
+    @property
+    def size(self) -> int:
+        """Bytes the entries hold."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def _retrieve(task: asyncio.Task[Entry]) -> None:
+    # Every waiter may have gone; the error (a 404) must not be logged as never retrieved.
+    if not task.cancelled():
+        task.exception()
+
+
+def matches(header: str | None, etag: str) -> bool:
+    """Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it) or `*`."""
+    if header is None:
+        return False
+    wanted = etag.removeprefix("W/")
+    return any(
+        tag == "*" or tag.removeprefix("W/") == wanted
+        for tag in (part.strip() for part in header.split(","))
+    )
+
+
+def sees_everything(store: Store, slug: str, creds: Credentials) -> bool:
+    """Whether the token is a moderator's (or the admin's) on this board. Checks it as every
+    request does (401 unknown, 403 banned, 404 no board), reading the board's rules, not its row."""
+    with store.read() as session:
+        return creds.actor(session, board_rules(session, slug)).is_moderator
+
+
+async def respond(request: Request) -> Response:
+    """`GET /api/boards/{slug}`: the role class from the token, then the entry as the request
+    accepts it."""
+    slug = request.path_params["slug"]
+    creds = credentials(request)
+    moderator = creds.token is not None and await call(request, sees_everything, slug, creds)
+    snapshots: Snapshots = request.app.state.snapshots
+    entry = await snapshots.get(slug, moderator)
+    return entry.response(request.headers)

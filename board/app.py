@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -79,7 +79,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if writer is not None:
             writer.start()
         stop_purging = asyncio.Event()
-        purging = asyncio.create_task(purge_daily(store, stop_purging), name="purge")
+        purging = asyncio.create_task(
+            purge_daily(store, stop_purging, hub.forget_recent), name="purge"
+        )
         try:
             yield
         finally:
@@ -143,9 +145,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
-async def purge_daily(store: Store, stop: asyncio.Event) -> None:
+async def purge_daily(store: Store, stop: asyncio.Event, rewritten: Callable[[str], None]) -> None:
     """Purge boards past their retention now and then once a day (retention.py), off the loop,
-    until `stop` is set.
+    until `stop` is set; `rewritten(slug)` for each board whose past events the purge changed.
 
     Every process does it; a purge that finds nothing to do changes nothing, so they may overlap.
     """
@@ -154,6 +156,7 @@ async def purge_daily(store: Store, stop: asyncio.Event) -> None:
             for purged in await run_in_threadpool(purge_expired, store):
                 if not purged.changed:
                     continue
+                rewritten(purged.slug)
                 log.info(
                     "purged board %s past its retention: %d participants, %d deleted texts, "
                     "%d author names",

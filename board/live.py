@@ -109,35 +109,32 @@ async def welcome(
     """
     # Joined before reading, so no event can fall between the replay and the live stream.
     # Replays up to half the queue limit leave room for live events; further behind, a
-    # client does better to reload the snapshot (reset).
-    if since in (None, channel.seq) and channel.seq is not None and client.who is None:
-        # Nothing to replay (a new viewer, or one resuming from where this board is now, as
-        # every open page does after a restart), and the channel delivers every event after
-        # its seq to us: no database read, so thousands can reconnect at once.
-        seq, replay = channel.seq, list[dict[str, Any]]()
+    # client does better to reload the snapshot (reset). A viewer a little behind (a new page,
+    # every page after a restart) replays from the channel's memory: no database read, so
+    # thousands can arrive at once. Whoever has a token is checked against the database.
+    limit = ctx.settings.ws_queue_limit // 2
+    texts = channel.replay(since, client.moderator, limit) if client.who is None else None
+    if texts is not None:
+        assert channel.seq is not None
+        seq = channel.seq
     else:
         try:
             seq, replay = await run_in_threadpool(
-                read_replay,
-                ctx.store,
-                channel.board_id,
-                since,
-                client.moderator,
-                ctx.settings.ws_queue_limit // 2,
-                client.who,
+                read_replay, ctx.store, channel.board_id, since, client.moderator, limit, client.who
             )
         except ApiError as exc:
             client.stop(CLOSE_POLICY, exc.message)
             return False
         channel.start_at(seq)
+        texts = [encode(message) for message in replay]
     # Live events that arrived meanwhile wait behind the welcome and the replay; those the
     # replay already covers are dropped, as are later copies (the floor).
     client.floor = seq
     live = [(s, text) for s, text in client.queue if s is None or s > seq]
     client.queue.clear()
     client.push(None, encode({"type": "welcome", "seq": seq, "role": role}))
-    for message in replay:
-        client.push(None, encode(message))
+    for text in texts:
+        client.push(None, text)
     client.queue.extend(live)
     client.held = False
     client.flush()

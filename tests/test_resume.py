@@ -18,32 +18,99 @@ def hello(since: int | None) -> str:
     return json.dumps({"type": "hello", "since": since, "token": None})
 
 
-def test_a_viewer_resuming_from_the_boards_seq_is_seated_without_a_replay_read(
-    client: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the board live in this process, a viewer whose `since` is the channel's seq gets its
-    welcome without reading the database; one that is behind still gets its replay read."""
-    slug, key = api.create_board()
-    api.note(slug, key, "Første lapp")
-    seq = api.snapshot(slug)["seq"]
+def frames(socket: Any, count: int) -> list[dict[str, Any]]:
+    """The next `count` messages, whether they came one per frame or batched in arrays."""
+    messages: list[dict[str, Any]] = []
+    while len(messages) < count:
+        received = socket.receive_json()
+        messages += received if isinstance(received, list) else [received]
+    return messages
+
+
+@pytest.fixture
+def replay_reads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every replay the WebSocket reads from the database, from now on."""
     reads: list[Any] = []
     real = live.read_replay
     monkeypatch.setattr(live, "read_replay", lambda *args: reads.append(args) or real(*args))
+    return reads
 
+
+def test_a_viewer_resuming_from_the_boards_seq_is_seated_without_a_replay_read(
+    client: TestClient, api: Api, replay_reads: list[Any]
+) -> None:
+    """With the board live in this process, a viewer whose `since` is the channel's seq gets its
+    welcome without reading the database (what every page does after a restart)."""
+    slug, key = api.create_board()
+    api.note(slug, key, "Første lapp")
+    seq = api.snapshot(slug)["seq"]
     with client.websocket_connect(f"/ws/boards/{slug}") as first:
         first.send_text(hello(None))
-        assert first.receive_json() == {"type": "welcome", "seq": seq, "role": "viewer"}
-        reads_for_first = len(reads)  # the first viewer sets the channel's seq from the database
+        assert frames(first, 1) == [{"type": "welcome", "seq": seq, "role": "viewer"}]
+        reads = len(replay_reads)  # the first viewer sets the channel's seq from the database
         with client.websocket_connect(f"/ws/boards/{slug}") as resumed:
             resumed.send_text(hello(seq))
-            assert resumed.receive_json()["seq"] == seq
-        assert len(reads) == reads_for_first
+            assert frames(resumed, 1)[0]["seq"] == seq
+        assert len(replay_reads) == reads
+
+
+def test_a_viewer_a_little_behind_replays_from_memory_and_one_further_back_from_the_database(
+    client: TestClient, api: Api, replay_reads: list[Any]
+) -> None:
+    """Events the channel delivered are replayed from memory to a viewer behind by a few (a new
+    page with a snapshot a moment old); a viewer behind what the channel holds reads the log."""
+    slug, key = api.create_board()
+    api.note(slug, key, "Før kanalen")
+    before = api.snapshot(slug)["seq"]
+    with client.websocket_connect(f"/ws/boards/{slug}") as first:
+        first.send_text(hello(None))
+        frames(first, 1)
+        note = api.note(slug, key, "Mens kanalen lever")
+        assert frames(first, 1)[0]["data"]["id"] == note["id"]  # delivered: the channel has it
+        reads = len(replay_reads)
         with client.websocket_connect(f"/ws/boards/{slug}") as behind:
-            behind.send_text(hello(seq - 1))
-            welcome, replayed = behind.receive_json()  # one frame: the welcome and the replay
-            assert (welcome["type"], welcome["seq"]) == ("welcome", seq)
-            assert (replayed["type"], replayed["seq"]) == ("event", seq)
-        assert len(reads) == reads_for_first + 1
+            behind.send_text(hello(before))
+            welcome, replayed = frames(behind, 2)
+            assert (welcome["seq"], replayed["seq"], replayed["data"]["id"]) == (
+                before + 1,
+                before + 1,
+                note["id"],
+            )
+        assert len(replay_reads) == reads
+        with client.websocket_connect(f"/ws/boards/{slug}") as far_behind:
+            far_behind.send_text(hello(0))
+            replayed_all = frames(far_behind, before + 2)  # the welcome and every event
+            assert [m["seq"] for m in replayed_all] == [before + 1, *range(1, before + 2)]
+        assert len(replay_reads) == reads + 1
+
+
+def test_after_an_erasure_a_resuming_viewer_gets_the_rewritten_log_not_the_erased_text(
+    client: TestClient, api: Api, replay_reads: list[Any]
+) -> None:
+    """The channel forgets what it kept once a removal arrives (an erasure rewrites the past
+    events): a viewer resuming from before the erased note replays the log, without its text."""
+    slug, _ = api.create_board()
+    person = api.join(slug)
+    before = api.snapshot(slug)["seq"]
+    with client.websocket_connect(f"/ws/boards/{slug}") as first:
+        first.send_text(hello(None))
+        frames(first, 1)
+        api.note(slug, person["token"], "Tekst som skal bort")
+        frames(first, 1)
+        erased = client.delete(
+            f"/api/boards/{slug}/participants/{person['id']}",
+            headers={"Authorization": f"Bearer {person['token']}"},
+        )
+        assert erased.status_code == 204, erased.text
+        removal = frames(first, 1)[0]
+        assert removal["kind"] == "note.remove"
+        reads = len(replay_reads)
+        with client.websocket_connect(f"/ws/boards/{slug}") as resumed:
+            resumed.send_text(hello(before))
+            messages = frames(resumed, 3)
+        assert len(replay_reads) == reads + 1
+        assert "Tekst som skal bort" not in json.dumps(messages)
+        assert [m.get("kind") for m in messages[1:]] == ["note.remove", "note.remove"]
 
 
 def test_after_a_restart_close_reconnects_wait_at_most_a_second() -> None:

@@ -504,7 +504,6 @@ def bench(
     Scenarios: fan-out (the default), --ingest, --arrivals, --burst, --restart (README:
     Performance).
     """
-    import asyncio
     import dataclasses
     import json
 
@@ -543,7 +542,7 @@ def bench(
             posters or 1,
         )  # fmt: skip
     try:
-        report = asyncio.run(run)
+        report = load.run(run)
     except (OSError, RuntimeError, TimeoutError) as exc:
         raise click.ClickException(f"bench failed: {exc or type(exc).__name__}") from None
     click.echo("\n".join(report.lines()))

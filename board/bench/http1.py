@@ -13,7 +13,7 @@ import json
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 try:  # only advertised when it can be decoded (discovery reads the page and its modules)
@@ -109,8 +109,7 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is not one
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

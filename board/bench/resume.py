@@ -15,6 +15,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import cast
 
 from .wire import (
     CLOSE,
@@ -116,7 +117,7 @@ class Follower(asyncio.Protocol):
             self._again()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)  # uvloop's is not an asyncio.Transport
         self.transport, self.upgraded, self.closed_with = transport, False, None
         self.buffer.clear()
         transport.write(upgrade_request(f"{self.host}:{self.port}", self.path))

@@ -12,7 +12,7 @@ import json
 import time
 from array import array
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from .wire import CLOSE, MARKER, PING, TEXT, frames, masked_pong, masked_text_frame, upgrade_request
 
@@ -39,8 +39,7 @@ class Viewer(asyncio.Protocol):
         self.closed_with: int | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is not one
         transport.write(upgrade_request(self.host, self.path))
 
     def data_received(self, data: bytes) -> None:

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import cast
 
 from .http1 import ACCEPT_ENCODING, HttpError, Pool, Response
 from .wire import (
@@ -135,8 +136,7 @@ class LiveSocket(asyncio.Protocol):
         self.wire = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport = cast(asyncio.Transport, transport)  # uvloop's is not one
         transport.write(upgrade_request(self.host, self.path))
 
     def data_received(self, data: bytes) -> None:

@@ -501,8 +501,8 @@ def bench(
 ) -> None:
     """Load a server: seat viewers, post notes, measure every delivery.
 
-    Scenarios: fan-out (the default), --ingest, --arrivals, --burst, --restart (README:
-    Performance).
+    Scenarios: fan-out (the default), --ingest, --arrivals, --burst, --restart (see
+    docs/performance.md).
     """
     import dataclasses
     import json

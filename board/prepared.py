@@ -2,7 +2,7 @@
 
 SQLAlchemy's per-call work around a statement (an execution context, parameter and result
 set-up, events) costs three to five times what SQLite takes to run the small statements that
-every post makes (README, Performance). A `Prepared` statement is still written in Core: the
+every post makes (docs/performance.md). A `Prepared` statement is still written in Core: the
 SQL, the order of its parameters and the conversion of each value (JSON, datetimes, booleans)
 come from SQLAlchemy, once per dialect; only the per-call machinery is skipped.
 

@@ -20,7 +20,7 @@ SEAT_CONCURRENCY = 200
 # The server under test must let one address open thousands of sockets and join and post fast.
 LIMITS_OFF = (
     "run the server under test with BOARD_NOTES_PER_MINUTE=0 BOARD_SOCKETS_PER_IP=0 "
-    "BOARD_SOCKETS_PER_MINUTE_PER_IP=0 BOARD_JOINS_PER_MINUTE_PER_IP=0 (README: Performance)"
+    "BOARD_SOCKETS_PER_MINUTE_PER_IP=0 BOARD_JOINS_PER_MINUTE_PER_IP=0 (docs/performance.md)"
 )
 
 Record = Callable[[int, float], Any]

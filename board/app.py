@@ -18,12 +18,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from .api import OPERATIONS
-from .assets import Assets
+from .assets import Assets, ServeAssets
 from .compression import GZip
 from .db import Store, create_engine
 from .errors import ApiError, error_response, handle_api_error
 from .events import Committed, committed_after
-from .headers import SecurityHeaders
+from .headers import SecurityHeaders, not_a_page
 from .http import Context, IdConvertor, SlugConvertor
 from .hub import Handoff, Hub
 from .limits import Limits
@@ -123,6 +123,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = Starlette(
         routes=routes,
         middleware=[
+            # Static files first, from memory: they are most of a first visit's requests.
+            Middleware(ServeAssets, assets=assets, extra=not_a_page(settings.frame_ancestors)),
             Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
             # Dynamic answers over 1 KiB (compression.py). HTTP only: a WebSocket passes with the
             # server's own `send` (ExposeAbort needs it), and the fan-out never goes through

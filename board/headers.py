@@ -9,6 +9,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 NOT_A_PAGE = "default-src 'none'"
 
 
+def not_a_page(frame_ancestors: str = "'none'") -> dict[str, str]:
+    """The headers SecurityHeaders gives an answer that is not a page (for ServeAssets, which
+    answers before it runs)."""
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Content-Security-Policy": policy(None, f"frame-ancestors {frame_ancestors}"),
+    }
+
+
 class SecurityHeaders:
     """`nosniff`, a same-origin `Referrer-Policy`, and `frame-ancestors` from the settings.
 
@@ -41,9 +51,14 @@ class SecurityHeaders:
 
     def policy(self, page: str | None) -> str:
         """The response's policy with the configured `frame-ancestors` as its only one."""
-        directives = [
-            d.strip()
-            for d in (page or NOT_A_PAGE).split(";")
-            if d.strip() and d.split()[0].lower() != "frame-ancestors"
-        ]
-        return "; ".join([*directives, self.frame_ancestors])
+        return policy(page, self.frame_ancestors)
+
+
+def policy(page: str | None, frame_ancestors: str) -> str:
+    """A page's policy (none: NOT_A_PAGE) with `frame_ancestors` as its only such directive."""
+    directives = [
+        d.strip()
+        for d in (page or NOT_A_PAGE).split(";")
+        if d.strip() and d.split()[0].lower() != "frame-ancestors"
+    ]
+    return "; ".join([*directives, frame_ancestors])

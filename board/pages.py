@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -98,18 +97,10 @@ def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]
         target = join_target(request.query_params.get("code", ""))
         return RedirectResponse(target or "/?unknown=1", status_code=303)
 
-    async def static(request: Request) -> Response:
-        found = assets.find(request.path_params["path"])
-        if found is None:
-            raise HTTPException(404)
-        asset, cache_control = found
-        return respond(request, asset, cache_control)
-
     return [
         Route("/", index),
         Route("/join", join),
         Route("/b/{slug:slug}", board_page("wall.html")),
         Route("/b/{slug:slug}/moderate", board_page("moderate.html")),
         Route("/b/{slug:slug}/present", board_page("present.html")),
-        Route("/static/{path:path}", static),
     ]

@@ -123,6 +123,10 @@ async def run_arrivals(
         report.failures = dict(Counter(v.failure or "no answer" for v in visits if v.live is None))
         report.resets = sum(v.reset for v in visits)
         report.time_to_live_ms = percentiles(sorted((v.live or 0) * 1000 for v in live))
+        report.steps_ms = {
+            step: percentiles(sorted(v.steps[step] * 1000 for v in live), ("p50", "p99"))
+            for step in (live[0].steps if live else {})
+        }
         report.start_lag_ms = percentiles(sorted(lag * 1000 for lag in lags), ("p50", "max"))
         report.first_visit = figures_of(live)
         wanted = [vis for vis, v in zip(visitors, visits, strict=True) if v.live is not None]

@@ -154,6 +154,8 @@ class ArrivalsReport:
     failures: dict[str, int] = field(default_factory=dict)
     resets: int = 0
     time_to_live_ms: dict[str, float] = field(default_factory=dict)
+    # p50 and p99 of each step of a first visit (page, assets, …, socket): where the time goes.
+    steps_ms: dict[str, dict[str, float]] = field(default_factory=dict)
     start_lag_ms: dict[str, float] = field(default_factory=dict)
     first_visit: VisitFigures = field(default_factory=VisitFigures)
     repeat_visit: VisitFigures = field(default_factory=VisitFigures)
@@ -192,6 +194,8 @@ class ArrivalsReport:
         ]
         if self.time_to_live_ms:
             out.append(figures("time to live", self.time_to_live_ms))
+        for step, values in self.steps_ms.items():
+            out.append(figures(f"  {step}", values))
         if self.start_lag_ms:
             out.append(figures("arrivals started late by", self.start_lag_ms))
         out.append(self.first_visit.line("first visit"))

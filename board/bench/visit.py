@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from .http1 import ACCEPT_ENCODING, HttpError, Pool, Response
@@ -119,6 +119,8 @@ class Visit:
     live: float | None = None
     reset: bool = False
     failure: str | None = None
+    # Seconds each step took, in order: page, assets, catalogue, snapshot, join, socket.
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 class LiveSocket(asyncio.Protocol):
@@ -228,15 +230,26 @@ class Visitor:
 
     async def _visit(self, pool: Pool, visit: Visit) -> None:
         site = self.site
+        step = time.perf_counter()
+
+        def done(name: str) -> None:
+            nonlocal step
+            visit.steps[name], step = time.perf_counter() - step, time.perf_counter()
+
         await self.get(pool, visit, site.page, "page", ACCEPT_PAGE)
+        done("page")
         await asyncio.gather(*(self.get(pool, visit, a, "asset") for a in site.assets))
+        done("assets")
         await self.get(pool, visit, site.catalogue, "catalogue")
+        done("catalogue")
         await self.snapshot(pool, visit)
+        done("snapshot")
         if self.token is None:
             path = f"/api/boards/{site.slug}/participants"
             request = pool.json("POST", path, {"name": self.name})
             joined = await self.send(visit, "join", request)
             self.token = str(json.loads(joined.content())["token"])
+        done("join")
         loop = asyncio.get_running_loop()
         path = f"/ws/boards/{site.slug}"
         try:
@@ -254,6 +267,7 @@ class Visitor:
             visit.reset = await socket.live
         finally:
             visit.ws_wire = socket.wire
+        done("socket")
         if visit.reset:  # the page reloads the snapshot and carries on
             await self.snapshot(pool, visit)
 

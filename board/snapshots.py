@@ -19,12 +19,17 @@ queries and JSON) does not keep up. So:
   which advances no `seq`) shows within `INTERVAL`, or `MAX_AGE` on a live board.
 - **Outdated by a newer seq**, an entry is rebuilt for the first request that sees it, which
   waits: a client reads its own writes through this process. Requests that come while that
-  refresh is under way get the outdated entry if it is under `INTERVAL` old: a crowd does not
-  queue behind every write, and the resume contract covers it (the page replays the events
-  after the snapshot's `seq` from the WebSocket).
+  refresh is pending get the outdated entry if it is younger than `INTERVAL` plus the pause
+  before the refresh: a crowd does not queue behind every write, and the resume contract covers
+  it (the page replays the events after the snapshot's `seq` from the WebSocket, from the
+  channel's memory: hub.RECENT_EVENTS).
 - **Builds of one key start at least `GAP_FACTOR` times the last build's duration apart, at most
-  `INTERVAL`.** A board that changes all the time under a crowd costs at most about a tenth of
-  a core, while a small board (and the test suite) barely waits for its rebuild.
+  `MAX_AGE`.** A board that changes all the time under a crowd costs at most a twentieth of a
+  core, while a small board (and the test suite) barely waits for its rebuild. Builds hold the
+  interpreter lock for most of their time, and every millisecond they take is one the event
+  loop waits: rebuilding a 1,000-note board twice a second during 5,000 arrivals made the live
+  fan-out's p99 three times what it was with builds twenty times rarer (`board bench
+  --arrivals`, docs/performance.md).
 - **Conditional requests.** The ETag is weak (the JSON and its gzip are the same content) and
   names the board id, `seq`, role class and a digest of the bytes: processes serving one board
   give the same tag for the same content, while a change of the serialisation (a new release)
@@ -68,8 +73,8 @@ INTERVAL = 0.5
 # lost while Redis is away (the relay resyncs every 5 s) do not show there.
 MAX_AGE = 5.0
 # A key's next build waits until this many times the last build's duration has passed since that
-# one began: at most a tenth of a core for one board that changes all the time.
-GAP_FACTOR = 10.0
+# one began (at most MAX_AGE): at most a twentieth of a core for a board that changes all the time.
+GAP_FACTOR = 20.0
 # An entry of a 1,000-note board is about 0.8 MB of JSON plus its gzip.
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ENTRIES = 512
@@ -179,9 +184,9 @@ class Snapshots:
         if entry is not None:
             if self.current(entry):
                 return entry
-            if slot.flight is not None and self.clock() - entry.started < INTERVAL:
+            if slot.flight is not None and self.clock() - entry.started < INTERVAL + gap(slot):
                 # Outdated by a newer seq, and someone already waits for the refresh: a copy
-                # under INTERVAL old is what the resume contract allows, and queueing the crowd
+                # from before it is what the resume contract allows, and queueing the crowd
                 # behind the next build would only add latency (writes keep coming).
                 return entry
         if slot.flight is None:
@@ -204,7 +209,7 @@ class Snapshots:
         slug, moderator = key
         try:
             # Only waits when a newer seq outdated the entry soon after the last build began.
-            wait = slot.started + min(INTERVAL, GAP_FACTOR * slot.cost) - self.clock()
+            wait = slot.started + gap(slot) - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
             slot.started = started = self.clock()
@@ -244,6 +249,11 @@ class Snapshots:
 
     def __len__(self) -> int:
         return len(self._slots)
+
+
+def gap(slot: _Slot) -> float:
+    """The least time from the start of a key's last build to the start of its next."""
+    return min(MAX_AGE, GAP_FACTOR * slot.cost)
 
 
 def _retrieve(task: asyncio.Task[Entry]) -> None:

@@ -38,10 +38,10 @@ PRESENCE_INTERVAL = 1.0
 # frames small enough for a phone to parse without a hitch.
 MAX_BATCH = 200
 # A fan-out to every socket of a board that took longer than this holds the next one back as
-# long again: with a thousand sockets and a hundred notes a second, sending each note on its own
-# would leave the loop no time to accept the notes (POSTs waited 19 s, board bench --burst).
-# Held back, the notes of those milliseconds leave as one frame, and the fan-out takes at most
-# half the loop. A quiet board, or a small one, still sends every event at once.
+# long again: with thousands of sockets and a hundred notes a second, a send per note per socket
+# leaves the loop little time to accept the notes (board bench --burst). Held back, the notes of
+# those milliseconds leave as one frame, and the fan-out takes at most half the loop. A quiet
+# board, or a small one, still sends every event at once.
 COSTLY_FLUSH = 0.002
 # What a channel keeps of the events it delivered lately, encoded, so that a viewer resuming a
 # little behind replays from memory instead of reading the database: every new page (its

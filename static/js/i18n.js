@@ -593,12 +593,20 @@ export function languageSwitch(button) {
   render();
 }
 
+// Making an Intl.DateTimeFormat costs far more than using one: a board of 1,000 notes spent
+// half its card-building time here (#14). One per language and kind, made when first needed.
+const timeFormats = new Map();
+
 export function formatTime(iso) {
   const date = new Date(iso);
   const tag = current === "nb" ? "nb-NO" : "en-GB";
   const today = new Date().toDateString() === date.toDateString();
-  const options = today
-    ? { hour: "2-digit", minute: "2-digit" }
-    : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
-  return new Intl.DateTimeFormat(tag, options).format(date);
+  const key = `${tag} ${today}`;
+  if (!timeFormats.has(key)) {
+    const options = today
+      ? { hour: "2-digit", minute: "2-digit" }
+      : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+    timeFormats.set(key, new Intl.DateTimeFormat(tag, options));
+  }
+  return timeFormats.get(key).format(date);
 }

@@ -5,7 +5,7 @@ import { ApiError, boardPath, request, sdgs } from "./api.js";
 import { Announcer } from "./announce.js";
 import { connectionIndicator, flash, startPage } from "./common.js";
 import { $, clear, h, safeUrl, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
-import { onLocale, t, useBoardLocale } from "./i18n.js";
+import { formatTime, onLocale, t, useBoardLocale } from "./i18n.js";
 import { Live } from "./live.js";
 import { Columns, GoalCounts, NoteCard } from "./notes.js";
 import { Outbox } from "./outbox.js";
@@ -27,6 +27,8 @@ let sortMode = storageGet(localStorage, "pinboard:sort", "board");
 let goals = new Map();
 let catalogue = [];
 let loaded = false;
+// The snapshot and the goals load at once; cards wait for the goals (they show them) (#14).
+let ready = false;
 let picker = null;
 
 const message = $("#message");
@@ -63,7 +65,10 @@ function makeCard(note) {
 
 // --- board and notes ---------------------------------------------------------------------
 
-state.subscribe((change) => {
+state.subscribe(render);
+
+function render(change) {
+  if (!ready) return; // the state keeps what came; the first render draws it all
   if (change.type === "load") {
     if (!loaded) useBoardLocale(state.board.locale);
     loaded = true;
@@ -77,7 +82,7 @@ state.subscribe((change) => {
     const before = change.previous ? JSON.stringify(change.previous.sections) : "";
     renderBoard();
     if (before !== JSON.stringify(change.board.sections)) columns.setSections(change.board.sections);
-    for (const card of columns.cards.values()) refreshActions(card);
+    columns.each(refreshActions);
   } else if (change.type === "note") {
     const { note, previous } = change;
     counts.change(previous, note, () => true);
@@ -98,7 +103,7 @@ state.subscribe((change) => {
     const card = columns.cards.get(change.note.id);
     if (card) card.update(change.note);
   }
-});
+}
 
 function renderBoard() {
   const board = state.board;
@@ -167,7 +172,7 @@ async function eraseMe() {
   storageSet(localStorage, meKey, undefined);
   storageSet(localStorage, likedKey, undefined);
   renderCompose();
-  for (const card of columns.cards.values()) refreshActions(card);
+  columns.each(refreshActions);
 }
 
 function renderSectionChoice() {
@@ -244,7 +249,7 @@ function wireForms() {
       storageSet(localStorage, meKey, me);
       flash(message, "");
       renderCompose();
-      for (const card of columns.cards.values()) refreshActions(card);
+      columns.each(refreshActions);
       outbox.retryAll();
       body.focus();
     } catch (error) {
@@ -362,69 +367,88 @@ function outboxCard(item) {
 
 // --- actions on a note --------------------------------------------------------------------
 
+// A card's like button and comment count show at once; the comment form, and edit and delete
+// (only on one's own notes), are made the first time they are needed: a big board holds
+// thousands of cards (#14).
 function noteActions(card) {
-  const id = uid("comment");
-  const like = h(
-    "button",
-    { type: "button", class: "like", onclick: () => toggleLike(card) },
-    h("span", { class: "heart", "aria-hidden": "true" }, "♥"),
-    h("span", { class: "sr-only like-label" }),
-    h("span", { class: "like-count" }),
-  );
-  const commentList = h("ul", { class: "comment-list" });
-  const commentInput = h("input", { id, maxlength: "1000", autocomplete: "off" });
-  const commentLabel = h("label", { for: id, class: "sr-only" });
-  const commentSend = h("button", { type: "submit", class: "button-quiet" });
-  const commentForm = h("form", { class: "comment-form" }, commentLabel, commentInput, commentSend);
-  commentForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    sendComment(card, commentInput);
-  });
+  const likeLabel = h("span", { class: "sr-only like-label" });
+  const likeCount = h("span", { class: "like-count" });
+  const like = h("button", { type: "button", class: "like", onclick: () => toggleLike(card) }, h("span", { class: "heart", "aria-hidden": "true" }, "♥"), likeLabel, likeCount);
   const summary = h("summary", {});
-  const comments = h("details", { class: "comments" }, summary, commentList, commentForm);
-  const edit = h("button", { type: "button", class: "button-quiet", onclick: () => startEdit(card) });
-  const remove = h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, true) });
-  const confirm = h(
-    "div",
-    { class: "confirm", hidden: true },
-    h("span", { class: "confirm-text" }),
-    h("button", { type: "button", class: "button button-danger", onclick: () => deleteNote(card) }),
-    h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, false) }),
-  );
-  const own = h("span", { class: "own-actions" }, edit, remove);
-  card.parts = { like, commentList, commentInput, commentLabel, commentSend, commentForm, summary, comments, edit, remove, confirm, own };
-  return h("div", { class: "note-actions" }, like, own, confirm, comments);
+  const comments = h("details", { class: "comments" }, summary);
+  comments.addEventListener("toggle", () => {
+    if (comments.open) openComments(card);
+  });
+  card.parts = { like, likeLabel, likeCount, summary, comments, commentList: null, commentForm: null, own: null };
+  return h("div", { class: "note-actions" }, like, comments);
+}
+
+function openComments(card) {
+  const p = card.parts;
+  if (p.commentForm) return;
+  const id = uid("comment");
+  p.commentInput = h("input", { id, maxlength: "1000", autocomplete: "off" });
+  p.commentLabel = h("label", { for: id, class: "sr-only" });
+  p.commentSend = h("button", { type: "submit", class: "button-quiet" });
+  p.commentForm = h("form", { class: "comment-form" }, p.commentLabel, p.commentInput, p.commentSend);
+  p.commentForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendComment(card, p.commentInput);
+  });
+  p.comments.append(p.commentForm);
+  refreshActions(card);
+}
+
+function ownActions(card) {
+  const p = card.parts;
+  p.edit = h("button", { type: "button", class: "button-quiet", onclick: () => startEdit(card) });
+  p.remove = h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, true) });
+  p.confirmText = h("span", { class: "confirm-text" });
+  p.confirmYes = h("button", { type: "button", class: "button button-danger", onclick: () => deleteNote(card) });
+  p.confirmNo = h("button", { type: "button", class: "button-quiet", onclick: () => askDelete(card, false) });
+  p.confirm = h("div", { class: "confirm", hidden: true }, p.confirmText, p.confirmYes, p.confirmNo);
+  p.own = h("span", { class: "own-actions" }, p.edit, p.remove);
+  p.like.after(p.own, p.confirm);
 }
 
 function refreshActions(card) {
   const p = card.parts;
   if (!p) return;
   const note = card.note;
-  const mine = liked.has(note.id);
-  p.like.setAttribute("aria-pressed", String(mine));
-  p.like.disabled = !canWrite();
-  p.like.querySelector(".like-label").textContent = `${t("like")}, `;
-  p.like.querySelector(".like-count").textContent = String(note.likes);
+  const writable = canWrite();
+  p.like.setAttribute("aria-pressed", String(liked.has(note.id)));
+  p.like.disabled = !writable;
+  p.likeLabel.textContent = `${t("like")}, `;
+  p.likeCount.textContent = String(note.likes);
   p.like.title = t("likes", { n: note.likes });
   p.summary.textContent = note.comments.length ? t("comments", { n: note.comments.length }) : t("no_comments");
-  clear(p.commentList);
-  for (const comment of note.comments) {
-    p.commentList.append(
-      h("li", {}, h("span", { class: "comment-author" }, comment.author.name || t("anonymous")), ": ", h("span", { class: "comment-body" }, comment.body)),
+  if (!p.commentList && (note.comments.length || p.commentForm)) {
+    p.commentList = h("ul", { class: "comment-list" });
+    p.summary.after(p.commentList);
+  }
+  if (p.commentList) {
+    p.commentList.replaceChildren(
+      ...note.comments.map((comment) =>
+        h("li", {}, h("span", { class: "comment-author" }, comment.author.name || t("anonymous")), ": ", h("span", { class: "comment-body" }, comment.body)),
+      ),
     );
   }
-  p.commentForm.hidden = !canWrite();
-  p.comments.hidden = !canWrite() && note.comments.length === 0;
-  p.commentLabel.textContent = t("comment_label");
-  p.commentInput.placeholder = t("comment_label");
-  p.commentSend.textContent = t("comment_send");
-  p.own.hidden = !isOwn(note) || !canWrite();
+  p.comments.hidden = !writable && note.comments.length === 0;
+  if (p.commentForm) {
+    p.commentForm.hidden = !writable;
+    p.commentLabel.textContent = t("comment_label");
+    p.commentInput.placeholder = t("comment_label");
+    p.commentSend.textContent = t("comment_send");
+  }
+  const mine = isOwn(note) && writable;
+  if (mine && !p.own) ownActions(card);
+  if (!p.own) return;
+  p.own.hidden = !mine;
   p.edit.textContent = t("edit");
   p.remove.textContent = t("delete");
-  p.confirm.querySelector(".confirm-text").textContent = t("delete_confirm");
-  const [yes, no] = p.confirm.querySelectorAll("button");
-  yes.textContent = t("yes_delete");
-  no.textContent = t("cancel");
+  p.confirmText.textContent = t("delete_confirm");
+  p.confirmYes.textContent = t("yes_delete");
+  p.confirmNo.textContent = t("cancel");
 }
 
 async function toggleLike(card) {
@@ -461,7 +485,7 @@ async function sendComment(card, input) {
 function askDelete(card, open) {
   card.parts.confirm.hidden = !open;
   card.parts.own.hidden = open;
-  (open ? card.parts.confirm.querySelector("button") : card.parts.remove).focus();
+  (open ? card.parts.confirmYes : card.parts.remove).focus();
 }
 
 async function deleteNote(card) {
@@ -522,6 +546,7 @@ function startEdit(card) {
 // --- filters ------------------------------------------------------------------------------
 
 const chips = new Map();
+const targetChipsMade = new Set(); // goal numbers
 
 function buildFilters() {
   const box = $("#filters");
@@ -541,20 +566,29 @@ function buildFilters() {
     chips.set(goal.number, chip);
     box.append(chip);
   }
-  // One chip per target, made once and shown when its goal is chosen and it has notes.
-  const targets = $("#target-filters");
-  for (const goal of catalogue) {
-    for (const target of goal.targets) {
-      const chip = h(
-        "button",
-        { type: "button", class: "chip chip-target", "aria-pressed": "false", hidden: true, onclick: () => setTargetFilter(target.code) },
-        h("span", { "aria-hidden": "true" }, target.code),
-        h("span", { class: "chip-count", "aria-hidden": "true" }),
-      );
-      chip.style.borderLeftColor = goal.color;
-      chips.set(target.code, chip);
-      targets.append(chip);
-    }
+}
+
+/**
+ * The chips for one goal's targets, made the first time that goal is chosen as a filter (169
+ * targets are too many to make for a filter most never open), in the UN's order after the
+ * chips of earlier goals. Each is shown while its goal is chosen and it has notes.
+ */
+function targetChips(goal) {
+  if (targetChipsMade.has(goal.number)) return;
+  targetChipsMade.add(goal.number);
+  const later = catalogue.find((other) => other.number > goal.number && targetChipsMade.has(other.number) && other.targets.length);
+  const before = later ? chips.get(later.targets[0].code) : null;
+  const box = $("#target-filters");
+  for (const target of goal.targets) {
+    const chip = h(
+      "button",
+      { type: "button", class: "chip chip-target", "aria-pressed": "false", hidden: true, onclick: () => setTargetFilter(target.code) },
+      h("span", { "aria-hidden": "true" }, target.code),
+      h("span", { class: "chip-count", "aria-hidden": "true" }),
+    );
+    chip.style.borderLeftColor = goal.color;
+    chips.set(target.code, chip);
+    box.insertBefore(chip, before);
   }
 }
 
@@ -594,8 +628,10 @@ function renderFilters() {
   }
   let shown = 0;
   for (const goal of catalogue) {
+    if (filter.has(goal.number)) targetChips(goal);
     for (const { code } of goal.targets) {
       const chip = chips.get(code);
+      if (!chip) continue;
       const n = counts.getTarget(code);
       chip.hidden = !targetFilter.has(code) && (n === 0 || !filter.has(goal.number));
       if (chip.hidden) continue;
@@ -619,8 +655,28 @@ function renderViewers() {
 async function main() {
   startPage();
   flash(message, t("loading"));
+  const live = new Live({
+    slug,
+    state,
+    onStatus(status, detail) {
+      setConnection(status, detail);
+      for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
+    },
+    onPresence: (n) => {
+      viewers = n;
+      renderViewers();
+    },
+    onWelcome: () => {
+      if (message.dataset.kind !== "error") flash(message, "");
+      outbox.retryAll();
+    },
+    onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
+  });
+  // The snapshot need not wait for the goals (#14): both requests go out now.
+  const goalsLoaded = sdgs();
+  const started = live.start();
   try {
-    catalogue = await sdgs();
+    catalogue = await goalsLoaded;
   } catch (error) {
     flash(message, t("load_failed", { message: error.message }), "error");
     return;
@@ -642,24 +698,12 @@ async function main() {
     columns.relabel();
     for (const item of outbox.list()) renderOutboxItem(item, item.client_id);
   });
-  const live = new Live({
-    slug,
-    state,
-    onStatus(status, detail) {
-      setConnection(status, detail);
-      for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
-    },
-    onPresence: (n) => {
-      viewers = n;
-      renderViewers();
-    },
-    onWelcome: () => {
-      if (message.dataset.kind !== "error") flash(message, "");
-      outbox.retryAll();
-    },
-    onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
-  });
-  await live.start();
+  ready = true;
+  if (state.board) render({ type: "load" });
+  // The first date format loads the locale's data (~90 ms on a slow phone): while the snapshot
+  // is still on its way, rather than while the first cards wait for it.
+  else formatTime(new Date().toISOString());
+  await started;
   if (loaded) flash(message, "");
   outbox.retryAll();
 }

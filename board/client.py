@@ -31,10 +31,19 @@ RESTART_WINDOW = 30.0
 CLOSE_RESTART = 1012
 
 
-def reconnect_delay(attempt: int, restarting: bool) -> float:
-    """Seconds to wait before reconnect number `attempt` (1 after the first failure)."""
+def reconnect_delay(
+    attempt: int, restarting: bool, rng: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait before reconnecting: random in [0, min(cap, 0.25 s × 2^attempt)] ("full
+    jitter", so thousands of viewers do not return in the same millisecond).
+
+    `attempt` counts failures since the last welcome (1 after the first close). The cap is 10 s,
+    but 1 s while `restarting` (within 30 s of a close with 1012, "service restart"): the new
+    process is on its way, and backing off exponentially against a closed port would only make
+    viewers miss it.
+    """
     cap = RESTART_BACKOFF if restarting else MAX_BACKOFF
-    return random.uniform(0, min(cap, 0.25 * 2**attempt))  # noqa: S311
+    return rng() * min(cap, 0.25 * 2.0 ** min(attempt, 16))
 
 
 class BoardState:

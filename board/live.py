@@ -1,9 +1,10 @@
 """The board WebSocket, `/ws/boards/{slug}`: hello, welcome, replay, then live events.
 
-Protocol (DESIGN.md): the client sends `{"type": "hello", "since": N|null, "token": T|null}`
-within the hello timeout; the server answers `welcome` with the board's `seq` and the client's
-role, replays every event after `since` the role may see (or sends `reset` when it cannot), then
-pushes live events. Writes go over HTTP; anything else the client sends is ignored.
+Protocol (README, "Live updates"): the client sends
+`{"type": "hello", "since": N|null, "token": T|null}` within the hello timeout; the server answers
+`welcome` with the board's `seq` and the client's role, replays every event after `since` the
+role may see (or sends `reset` when it cannot), then pushes live events. Writes go over HTTP;
+anything else the client sends is ignored.
 """
 
 from __future__ import annotations

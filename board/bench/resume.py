@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
 from typing import cast
 
+from ..client import CLOSE_RESTART, RESTART_WINDOW, reconnect_delay
 from .wire import (
     CLOSE,
     EVENT_SEQ,
@@ -33,27 +33,7 @@ from .wire import (
     upgrade_request,
 )
 
-SERVICE_RESTART = 1012
-BASE_DELAY = 0.25  # s, doubled per attempt
-MAX_DELAY = 10.0  # s
-RESTART_MAX_DELAY = 1.0  # s, for RESTART_WINDOW after a 1012
-RESTART_WINDOW = 30.0  # s
 CONNECT_TIMEOUT = 10.0  # s
-
-
-def reconnect_delay(
-    attempt: int, restarting: bool, rng: Callable[[], float] = random.random
-) -> float:
-    """Seconds to wait before reconnecting: random in [0, min(cap, 0.25 s × 2^attempt)] ("full
-    jitter", so thousands of viewers do not return in the same millisecond).
-
-    `attempt` counts failures since the last welcome (1 after the first close). The cap is 10 s,
-    but 1 s while `restarting` (within 30 s of a close with 1012, "service restart"): the new
-    process is on its way, and backing off exponentially against a closed port would only make
-    viewers miss it.
-    """
-    cap = RESTART_MAX_DELAY if restarting else MAX_DELAY
-    return rng() * min(cap, BASE_DELAY * 2.0 ** min(attempt, 16))
 
 
 class Watch:
@@ -143,7 +123,7 @@ class Follower(asyncio.Protocol):
                 self._write(masked_pong(payload))
             elif opcode == CLOSE:
                 self.closed_with = code = close_code(payload)
-                if code == SERVICE_RESTART:
+                if code == CLOSE_RESTART:
                     self.restarting_until = time.monotonic() + RESTART_WINDOW
                 self._write(masked_close(code))
                 if self.transport is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from .models import Board, Comment, ModeratorKey, Note, Participant, Section, ut
 from .notes import note_changed
 from .schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from .slug import generate_slug
-from .views import CommentRecord, board_view, for_role, note_view, sections_of
+from .views import board_view, for_role, note_view, sections_of
 
 OWNER_KEY_NAME = "Moderator"
 # Board settings that may be set back to null (no retention: keep the board as it is).
@@ -94,12 +95,34 @@ def snapshot(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
 
 
 def role_snapshot(store: Store, slug: str, moderator: bool) -> tuple[int, dict[str, Any]]:
-    """The board's id and `{board, notes, seq}` as moderators, or everyone else, see it: what
-    snapshots.py builds once and serves to many. No token is checked: the caller chose the role."""
+    """The board's id and `{board, notes, seq}` as moderators, or everyone else, see it. No token
+    is checked: the caller chose the role."""
+    rows = snapshot_rows(store, slug, moderator)
+    notes = [note_view(note, comments, moderator) for note, comments in rows.notes]
+    return rows.board_id, {"board": rows.board, "notes": notes, "seq": rows.seq}
+
+
+Row = sa.Row[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRows:
+    """What a role's snapshot is made of: the board's view, and its notes, in board order, as
+    rows with their comments' rows. snapshots.py encodes each note once for as long as these
+    rows stay the same."""
+
+    board_id: int
+    seq: int
+    board: dict[str, Any]
+    notes: list[tuple[Row, list[Row]]]
+
+
+def snapshot_rows(store: Store, slug: str, moderator: bool) -> SnapshotRows:
+    """The rows of the board as moderators, or everyone else, see it; no token is checked."""
     with store.read() as session:
         board = load_board(session, slug)
         assert board.id is not None
-        return board.id, _snapshot(session, board, moderator)
+        return _snapshot_rows(session, board, moderator)
 
 
 # Notes and comments as Core rows, not ORM objects: loading a thousand objects and reading their
@@ -137,17 +160,20 @@ _COMMENTS = (
 
 
 def _snapshot(session: Session, board: Board, moderator: bool) -> dict[str, Any]:
+    rows = _snapshot_rows(session, board, moderator)
+    notes = [note_view(note, comments, moderator) for note, comments in rows.notes]
+    return {"board": rows.board, "notes": notes, "seq": rows.seq}
+
+
+def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotRows:
     assert board.id is not None
     connection, params = session.connection(), {"board_id": board.id}
     notes = connection.execute(_NOTES if moderator else _VISIBLE_NOTES, params).all()
-    comments: defaultdict[int, list[CommentRecord]] = defaultdict(list)
+    comments: defaultdict[int, list[Row]] = defaultdict(list)
     for comment in connection.execute(_COMMENTS, params):
         comments[comment.note_id].append(comment)
-    return {
-        "board": board_view(board, sections_of(session, board.id), moderator),
-        "notes": [note_view(n, comments[n.id], moderator) for n in notes],
-        "seq": board.seq,
-    }
+    view = board_view(board, sections_of(session, board.id), moderator)
+    return SnapshotRows(board.id, board.seq, view, [(n, comments[n.id]) for n in notes])
 
 
 def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[str, Any]:

@@ -13,13 +13,15 @@ import uuid
 from typing import Any
 
 import httpx2
+import pytest
 from conftest import ADMIN_TOKEN, Api, auth
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from board import boards, notes
+from board import boards, notes, snapshots
 from board.access import Credentials, load_board
 from board.app import create_app
+from board.boards import SnapshotRows
 from board.db import Store
 from board.events import committed_after
 from board.hub import Hub
@@ -27,7 +29,7 @@ from board.models import Note
 from board.schemas import NoteCreate
 from board.settings import Settings
 from board.snapshots import INTERVAL, MAX_AGE, Build, Snapshots, matches
-from board.views import note_with_comments
+from board.views import note_view, note_with_comments
 
 HERD = 100
 VARY = "Accept-Encoding, Authorization"
@@ -42,7 +44,7 @@ class Counted:
         self.calls = 0
         self.lock = threading.Lock()
 
-    def __call__(self, store: Store, slug: str, moderator: bool) -> tuple[int, dict[str, Any]]:
+    def __call__(self, store: Store, slug: str, moderator: bool) -> SnapshotRows:
         with self.lock:
             self.calls += 1
         if self.gate is not None:
@@ -369,7 +371,7 @@ def test_while_a_refresh_is_under_way_the_crowd_gets_the_outdated_copy(
     token = api.join(slug)["token"]
     gate = threading.Event()
     gate.set()
-    counter = Counted(boards.role_snapshot, gate)
+    counter = Counted(boards.snapshot_rows, gate)
 
     async def unused(_board: int, _after: int) -> list[Any]:
         return []
@@ -404,7 +406,7 @@ def test_while_a_refresh_is_under_way_the_crowd_gets_the_outdated_copy(
 def test_the_cache_keeps_a_bounded_number_of_entries(api: Api, store: Store) -> None:
     """Over max_entries, the least recently used key goes and is built again when asked."""
     slugs = [api.create_board(title=f"Tavle {n}")[0] for n in range(3)]
-    counter = Counted(boards.role_snapshot)
+    counter = Counted(boards.snapshot_rows)
 
     async def unused(_board: int, _after: int) -> list[Any]:
         return []
@@ -422,6 +424,56 @@ def test_the_cache_keeps_a_bounded_number_of_entries(api: Api, store: Store) -> 
     asyncio.run(ask(slugs[1]))
     assert counter.calls == 4
     assert cache.size < 2 * 10_000
+
+
+def test_a_rebuild_encodes_only_changed_notes_and_gives_the_same_bytes_as_from_scratch(
+    api: Api, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After each kind of change (like, comment, edit, pin, hide, delete, a new note), a rebuild
+    encodes only the notes whose rows changed, and its bytes are those of the whole snapshot
+    encoded afresh, for both role classes."""
+    slug, key = api.create_board(sections=["Strategi"])
+    token = api.join(slug)["token"]
+    ids = [api.note(slug, token, f"Idé {n}", targets=["12.7"])["id"] for n in range(5)]
+    encoded = []
+    monkeypatch.setattr(snapshots, "note_view", lambda *a: encoded.append(a) or note_view(*a))
+
+    async def unused(_board: int, _after: int) -> list[Any]:
+        return []
+
+    cache = Snapshots(store, Hub(unused), clock=Clock())
+
+    def rebuilt(moderator: bool) -> bytes:
+        cache.clock.now += 60  # type: ignore[attr-defined]
+        entry = asyncio.run(cache.get(slug, moderator))
+        _board_id, view = boards.role_snapshot(store, slug, moderator)
+        assert entry.plain == snapshots.dumps(view)
+        return entry.plain
+
+    for moderator in (False, True):
+        rebuilt(moderator)
+    assert len(encoded) == 10
+    note = f"/api/boards/{slug}/notes"
+    changes = [
+        ("put", f"{note}/{ids[0]}/like", None, 1),
+        ("post", f"{note}/{ids[1]}/comments", {"body": "Enig"}, 1),
+        ("patch", f"{note}/{ids[2]}", {"body": "Endret"}, 1),
+        ("patch", f"{note}/{ids[3]}", {"pinned": True}, 1),
+        ("patch", f"{note}/{ids[4]}", {"status": "hidden"}, 0),  # gone for everyone
+        ("delete", f"{note}/{ids[0]}", None, 0),
+        ("post", note, {"body": "Ny idé", "client_id": str(uuid.uuid4())}, 1),
+    ]
+    for method, url, body, changed in changes:
+        kwargs = {} if body is None else {"json": body}
+        who = {"like": token, "notes": api.join(slug)["token"]}.get(url.rsplit("/", 1)[1], key)
+        answer = api.client.request(method, url, headers=auth(who), **kwargs)
+        assert answer.status_code < 300, answer.text
+        encoded.clear()
+        rebuilt(False)
+        assert len(encoded) == changed, url
+        encoded.clear()
+        rebuilt(True)
+        assert len(encoded) == (1 if url.endswith(str(ids[4])) else changed), url
 
 
 def test_snapshot_notes_are_what_views_make_of_the_orm_rows(api: Api, store: Store) -> None:

@@ -43,11 +43,17 @@ _JOIN_URL = re.compile(r"/b/([a-z0-9][a-z0-9-]{0,63})")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-def page(request: Request, assets: Assets, name: str, status: int = 200) -> Response:
+def page(
+    request: Request, assets: Assets, name: str, status: int = 200, preload: str | None = None
+) -> Response:
     """A page from `static/`. Pages keep their URLs across releases, so a browser revalidates
     them every time (`no-cache`; the ETag makes that a 304), and a new page brings the new
-    version of every asset it names."""
-    return respond(request, assets.files[name], REVALIDATE, status=status, headers=PAGE_HEADERS)
+    version of every asset it names. `preload`: an API path the page fetches first, which the
+    browser then asks for while it is still loading the page's modules."""
+    headers = PAGE_HEADERS
+    if preload is not None:
+        headers = {**headers, "Link": f"<{preload}>; rel=preload; as=fetch; crossorigin"}
+    return respond(request, assets.files[name], REVALIDATE, status=status, headers=headers)
 
 
 def not_found_page(request: Request) -> Response:
@@ -79,14 +85,16 @@ def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]
     """The page and static routes; `known(slug)` answers from memory when it can (boards seen
     live)."""
 
-    def board_page(name: str) -> Callable[[Request], Any]:
+    def board_page(name: str, snapshot_first: bool = False) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             slug = request.path_params["slug"]
             if not known(slug):
                 store = request.app.state.context.store
                 if not await run_in_threadpool(board_exists, store, slug):
                     return page(request, assets, "404.html", status=404)
-            return page(request, assets, name)
+            # The wall's first request is the snapshot, with no token (everyone's copy).
+            preload = f"/api/boards/{slug}" if snapshot_first else None
+            return page(request, assets, name, preload=preload)
 
         return endpoint
 
@@ -100,7 +108,7 @@ def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]
     return [
         Route("/", index),
         Route("/join", join),
-        Route("/b/{slug:slug}", board_page("wall.html")),
+        Route("/b/{slug:slug}", board_page("wall.html", snapshot_first=True)),
         Route("/b/{slug:slug}/moderate", board_page("moderate.html")),
         Route("/b/{slug:slug}/present", board_page("present.html")),
     ]

@@ -9,8 +9,10 @@ queries and JSON) does not keep up. So:
   request, as before (a bad one is a 401, a banned participant's a 403); no token needs no
   database work at all while the entry is current.
 - **Built once, encoded once.** An entry holds the JSON and its gzip, made once per build in the
-  thread pool. Requests that need a build wait for the one under way for their key (single
-  flight), however many they are: never more than one build per key at a time.
+  thread pool; a rebuild encodes only the notes whose rows changed since the last (a memo of
+  each note's JSON by its rows). Requests that need a build wait for the one under way for
+  their key (single flight), however many they are: never more than one build per key at a
+  time.
 - **Current** means: this process knows of no newer `seq` for the board (its own commits,
   reported by the app after each one, and the hub's live channel, which also carries other
   processes' events), and the entry is younger than `INTERVAL`, or younger than `MAX_AGE` while
@@ -23,9 +25,11 @@ queries and JSON) does not keep up. So:
   before the refresh: a crowd does not queue behind every write, and the resume contract covers
   it (the page replays the events after the snapshot's `seq` from the WebSocket, from the
   channel's memory: hub.RECENT_EVENTS).
-- **Builds of one key start at least `GAP_FACTOR` times the last build's duration apart, at most
-  `MAX_AGE`.** A board that changes all the time under a crowd costs at most a twentieth of a
-  core, while a small board (and the test suite) barely waits for its rebuild. Builds hold the
+- **Rebuilds of an outdated entry start at least `GAP_FACTOR` times the last build's duration
+  apart, at most `MAX_AGE`.** A board that changes all the time under a crowd costs at most a
+  twentieth of a core, while a small board (and the test suite) barely waits for its rebuild.
+  An entry that merely aged (no newer seq known: nobody asked for a while) is rebuilt at once:
+  the first visitor of a quiet big board does not wait out the spacing. Builds hold the
   interpreter lock for most of their time, and every millisecond they take is one the event
   loop waits: rebuilding a 1,000-note board twice a second during 5,000 arrivals made the live
   fan-out's p99 three times what it was with builds twenty times rarer (`board bench
@@ -213,36 +217,44 @@ class Snapshots:
         else:
             self._slots.move_to_end(key)
         entry = slot.entry
+        outdated = entry is not None and self.outdated(entry)
         if entry is not None:
-            if self.current(entry):
+            if not outdated and self.fresh(entry):
                 return entry
             if slot.flight is not None and self.clock() - entry.started < INTERVAL + gap(slot):
-                # Outdated by a newer seq, and someone already waits for the refresh: a copy
-                # from before it is what the resume contract allows, and queueing the crowd
-                # behind the next build would only add latency (writes keep coming).
+                # Someone already waits for the refresh: a copy from before it is what the
+                # resume contract allows, and queueing the crowd behind the next build would
+                # only add latency (writes keep coming).
                 return entry
         if slot.flight is None:
             # A task of its own: a waiter that goes away (client closed) leaves it to the others.
-            slot.flight = asyncio.create_task(self._refresh(key, slot), name=f"snapshot {slug}")
+            # Only a board that keeps changing spaces its builds: an entry that merely aged
+            # (nobody asked for a while) is rebuilt at once.
+            refresh = self._refresh(key, slot, spaced=outdated)
+            slot.flight = asyncio.create_task(refresh, name=f"snapshot {slug}")
             slot.flight.add_done_callback(_retrieve)
         return await asyncio.shield(slot.flight)
 
-    def current(self, entry: Entry) -> bool:
-        """Whether `entry` may be served as it is (see the module docstring)."""
-        age = self.clock() - entry.started
-        channel = self.hub.channels.get(entry.board_id)
-        live = channel.seq if channel is not None else None
-        newest = max(self._committed.get(entry.board_id, 0), live or 0)
-        if newest > entry.seq:
-            return False
-        return age < INTERVAL or (live is not None and age < MAX_AGE)
+    def outdated(self, entry: Entry) -> bool:
+        """Whether this process knows of a newer seq of the board than the entry's."""
+        newest = max(self._committed.get(entry.board_id, 0), self._live_seq(entry.board_id) or 0)
+        return newest > entry.seq
 
-    async def _refresh(self, key: tuple[str, bool], slot: _Slot) -> Entry:
+    def fresh(self, entry: Entry) -> bool:
+        """Whether `entry` is young enough to be served when no newer seq is known (see the
+        module docstring): INTERVAL, or MAX_AGE while the hub follows the board live."""
+        age = self.clock() - entry.started
+        return age < INTERVAL or (self._live_seq(entry.board_id) is not None and age < MAX_AGE)
+
+    def _live_seq(self, board_id: int) -> int | None:
+        channel = self.hub.channels.get(board_id)
+        return channel.seq if channel is not None else None
+
+    async def _refresh(self, key: tuple[str, bool], slot: _Slot, spaced: bool) -> Entry:
         slug, moderator = key
         try:
-            # Only waits when a newer seq outdated the entry soon after the last build began.
             wait = slot.started + gap(slot) - self.clock()
-            if wait > 0:
+            if spaced and wait > 0:
                 await asyncio.sleep(wait)
             slot.started = started = self.clock()
             began = time.perf_counter()

@@ -48,6 +48,22 @@ def test_board_pages_are_served_for_a_known_board(client: TestClient, api: Api) 
         assert response.headers["etag"]
 
 
+def test_the_wall_page_names_its_snapshot_for_preloading(client: TestClient, api: Api) -> None:
+    """The wall's answer (a 200 and a 304 alike) carries a Link header that has the browser
+    fetch the board's snapshot while it loads the modules; the console and the presenter view,
+    which ask for it with a key, carry none."""
+    slug, _key = api.create_board()
+    first = client.get(f"/b/{slug}")
+    again = client.get(f"/b/{slug}", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    for response in (first, again):
+        assert response.headers["link"] == (
+            f"</api/boards/{slug}>; rel=preload; as=fetch; crossorigin"
+        )
+    for path in (f"/b/{slug}/moderate", f"/b/{slug}/present", "/"):
+        assert "link" not in client.get(path).headers, path
+
+
 def test_unknown_pages_are_the_html_404_page_and_the_api_keeps_json(client: TestClient) -> None:
     """An unknown board or page is the 404 page for browsers; the API answers with its envelope."""
     for path in ["/b/no-such-board", "/b/no-such-board/present", "/b/UPPER", "/nowhere"]:

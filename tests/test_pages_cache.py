@@ -78,8 +78,9 @@ def access_log(server: Server) -> list[tuple[str, str, int]]:
 def test_a_first_visit_loads_versioned_compressed_assets(
     server: Server, context: BrowserContext
 ) -> None:
-    """Every asset and the catalogue come from /static/<version>/ with immutable caching, and
-    every text response over 1 KiB arrives gzipped."""
+    """Every asset and the catalogue come from /static/<version>/ with immutable caching, every
+    text response over 1 KiB arrives gzipped, and the snapshot is asked for once, by the
+    preload the page names, not again by the page's script."""
     board = make_board(server)
     before = len(access_log(server))
     visit = Visit(context, board.url)
@@ -90,6 +91,16 @@ def test_a_first_visit_loads_versioned_compressed_assets(
     assert all(path.startswith(prefix.group()) for path in static), static
     assert f"{prefix.group()}sdgs.json" in static
     assert ("GET", "/api/sdgs", 200) not in requests
+    # The snapshot once: the page's fetch takes the copy the Link header preloaded.
+    assert [path for _, path, _ in requests if path.startswith("/api/")] == [
+        f"/api/boards/{board.slug}"
+    ], requests
+    initiators = visit.page.evaluate(
+        """(path) => performance.getEntriesByType("resource")
+        .filter((e) => new URL(e.name).pathname === path).map((e) => e.initiatorType)""",
+        f"/api/boards/{board.slug}",
+    )
+    assert initiators == ["link"]
     for response in visit.responses:
         if urlsplit(response.url).path.startswith("/static/"):
             assert response.status == 200, response.url

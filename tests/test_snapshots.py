@@ -9,6 +9,7 @@ import asyncio
 import gzip
 import json
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -28,7 +29,7 @@ from board.hub import Hub
 from board.models import Note
 from board.schemas import NoteCreate
 from board.settings import Settings
-from board.snapshots import INTERVAL, MAX_AGE, Build, Snapshots, matches
+from board.snapshots import GAP_FACTOR, INTERVAL, MAX_AGE, Build, Snapshots, matches
 from board.views import note_view, note_with_comments
 
 HERD = 100
@@ -398,6 +399,43 @@ def test_while_a_refresh_is_under_way_the_crowd_gets_the_outdated_copy(
 
     asyncio.run(scene())
     assert counter.calls == 2
+
+
+def test_only_an_outdated_entry_waits_out_the_spacing_between_builds(
+    api: Api, store: Store
+) -> None:
+    """Builds slow enough that the spacing is MAX_AGE: an entry that merely aged (no newer seq
+    known, nobody asked for a while) is rebuilt for its request at once; one outdated by a
+    newer seq is rebuilt only once the spacing has passed, and its request waits for that."""
+    slug, _key = api.create_board()
+    token = api.join(slug)["token"]
+
+    def slow(store: Store, slug: str, moderator: bool) -> SnapshotRows:
+        time.sleep(MAX_AGE / GAP_FACTOR)
+        return boards.snapshot_rows(store, slug, moderator)
+
+    counter = Counted(slow)
+
+    async def unused(_board: int, _after: int) -> list[Any]:
+        return []
+
+    clock = Clock()
+    cache = Snapshots(store, Hub(unused), build=counter, clock=clock)
+
+    async def scene() -> None:
+        old = await cache.get(slug, False)
+        clock.now += INTERVAL
+        aged = await asyncio.wait_for(cache.get(slug, False), MAX_AGE / 2)
+        assert aged is not old and counter.calls == 2
+        post_unseen(store, slug, token, "Ny")
+        with store.read() as session:
+            cache.committed(committed_after(session, old.board_id, old.seq))
+        waiting = asyncio.create_task(cache.get(slug, False))
+        await asyncio.sleep(MAX_AGE / 5)
+        assert not waiting.done() and counter.calls == 2
+        waiting.cancel()
+
+    asyncio.run(scene())
 
 
 # --- the cache itself ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from .hub import Handoff, Hub
 from .limits import Limits
 from .live import ExposeAbort, board_socket
 from .openapi import document
+from .outage import UNAVAILABLE, Outage
 from .pages import not_found_page, page_routes
 from .relay import RedisRelay
 from .resources import bundled
@@ -38,6 +39,8 @@ from .snapshots import Snapshots
 from .writer import GroupCommit
 
 log = logging.getLogger("board")
+# /readyz: a database that does not answer SELECT 1 within this many seconds is not ready.
+READY_TIMEOUT = 1.0
 
 register_url_convertor("id", IdConvertor())
 register_url_convertor("slug", SlugConvertor())
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     limits = Limits(settings)
     snapshots = Snapshots(store, hub)
+    outage = Outage(store.ping)
     # The static tree and the SDG catalogue, read and compressed once (assets.py).
     assets = Assets.load(bundled("static"))
 
@@ -97,6 +101,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 await relay.stop()
             if shared_limits is not None:
                 await shared_limits.close()
+            outage.close()
             store.dispose()
 
     async def openapi(_request: Request) -> Response:
@@ -106,12 +111,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
-        try:
-            await run_in_threadpool(store.ping)
-        except Exception as exc:  # any driver error means "not ready", which is the answer
-            log.warning("readiness check failed: %s", exc)
-            return error_response(503, "database_unavailable", "the database is not reachable")
-        return JSONResponse({"status": "ready"})
+        if not outage.down:
+            try:
+                await asyncio.wait_for(run_in_threadpool(store.ping), READY_TIMEOUT)
+            except TimeoutError:
+                outage.begin(TimeoutError(f"no answer to SELECT 1 within {READY_TIMEOUT} s"))
+            except Exception as exc:  # any driver error means "not ready", which is the answer
+                outage.begin(exc)
+            else:
+                return JSONResponse({"status": "ready"})
+        return error_response(503, "database_unavailable", "the database is not reachable")
 
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
         WebSocketRoute("/ws/boards/{slug:slug}", board_socket),
@@ -137,12 +146,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         exception_handlers={
             ApiError: handle_api_error,
             HTTPException: _http_error,
+            **dict.fromkeys(UNAVAILABLE, outage.handle),
             Exception: _server_error,
         },
     )
     app.state.context = Context(settings=settings, store=store, limits=limits, writer=writer)
     app.state.hub = hub
     app.state.snapshots = snapshots
+    app.state.outage = outage
     app.state.assets = assets
     return app
 

@@ -25,6 +25,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 POOL = {"pool_size": 10, "max_overflow": 30}
 
 
+PG_CONNECT_TIMEOUT = 3  # seconds
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for `url`; SQLite files get WAL, foreign keys, a busy timeout and real BEGINs."""
     if url.startswith("sqlite"):
@@ -39,7 +42,9 @@ def create_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **POOL)
+    # A server that does not answer is an outage within seconds (outage.py), not a hung request.
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT} if url.startswith("postgresql") else {}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **POOL)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ import gc
 import logging
 import resource
 import socket
+import time
 from typing import Any
 
 import uvicorn
@@ -27,12 +28,41 @@ class QuietWebSockets(logging.Filter):
         return not (message.startswith("connection ") or '"WebSocket /' in message)
 
 
+class ClientNoise(logging.Filter):
+    """What any client can make uvicorn log (a text frame of invalid UTF-8: the right close
+    code, 1007, and a traceback per frame) becomes at most one line a minute, with how many
+    there were, and never a traceback: a script sending bad frames cannot flood the log."""
+
+    MESSAGES = frozenset({"Invalid UTF-8 sequence received from client."})
+    EVERY = 60.0  # seconds
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = float("-inf")
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg not in self.MESSAGES:
+            return True
+        self.count += 1
+        now = time.monotonic()
+        if now - self.last < self.EVERY:
+            return False
+        record.msg = f"{record.msg} ({self.count} since the last such line; at most one a minute)"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        self.last, self.count = now, 0
+        return True
+
+
 def log_config() -> dict[str, Any]:
     """uvicorn's logging, with the board's own loggers (hub, relay, live) printed the same way."""
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["board"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    config["filters"] = {"quiet_websockets": {"()": QuietWebSockets}}
-    config["handlers"]["default"]["filters"] = ["quiet_websockets"]
+    config["filters"] = {
+        "quiet_websockets": {"()": QuietWebSockets},
+        "client_noise": {"()": ClientNoise},
+    }
+    config["handlers"]["default"]["filters"] = ["quiet_websockets", "client_noise"]
     return config
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .db import GroupSpoiled, Store
+from .outage import unavailable
 
 R = TypeVar("R")
 log = logging.getLogger("board.writer")
@@ -99,7 +100,8 @@ class GroupCommit:
         except GroupSpoiled:
             raise
         except Exception as exc:  # the commit failed: none of the group's writes happened
-            log.error("group commit of %d writes failed: %s", len(jobs), exc)
+            if not unavailable(exc):  # an outage is logged once, by outage.py
+                log.error("group commit of %d writes failed: %s", len(jobs), exc)
             return [(future, None, exc) for _, _, future in jobs]
         return outcomes
 

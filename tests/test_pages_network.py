@@ -141,6 +141,42 @@ def test_an_unsent_note_survives_a_reload(server: Server, person: Any) -> None:
     assert stored(board, text) == 1
 
 
+def test_a_note_refused_for_a_database_outage_says_so_and_is_sent_after(
+    server: Server, person: Any
+) -> None:
+    """A 503 `database_unavailable` (the server's answer while its database is away, with
+    Retry-After): the outbox card says the board cannot save right now and the note will be
+    sent, and it goes out once, after the wait the server asked for."""
+    board = make_board(server)
+    _context, author = person(board.url)
+    text = "Felles innkjøp av elektriske anleggsmaskiner"
+    join_and_write(author, text)
+    refused: list[int] = []
+
+    def refuse_once(route: Route) -> None:
+        if refused:
+            route.continue_()
+            return
+        refused.append(1)
+        route.fulfill(
+            status=503,
+            headers={"Retry-After": "2", "Content-Type": "application/json"},
+            body=json.dumps(
+                {"error": {"code": "database_unavailable", "message": "try again in 2 s"}}
+            ),
+        )
+
+    author.route(re.compile(r"/api/boards/[^/]+/notes$"), refuse_once)
+    submit(author)
+    expect(author.locator("#outbox .note.state-sending")).to_contain_text(
+        "Tavla kan ikke lagre akkurat nå"
+    )
+    expect(copies(author, text)).to_have_count(1)
+    expect(author.locator("#outbox .note")).to_have_count(0)
+    assert refused == [1]
+    assert stored(board, text) == 1
+
+
 class Socket:
     """The page's live WebSocket, passed through Playwright so a test can cut it."""
 

@@ -336,7 +336,8 @@ function outboxCard(item) {
   let status;
   if (item.state === "failed") status = t("failed", { message: errorText(item.error) });
   else if (item.state === "awaiting") status = t("awaiting");
-  else status = item.offline || !navigator.onLine ? t("sending_offline") : t("sending");
+  else if (item.offline || !navigator.onLine) status = t("sending_offline");
+  else status = item.unavailable ? t("sending_unavailable") : t("sending");
   const goalsList = h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") });
   for (const number of item.sdgs) {
     const goal = goals.get(number);

@@ -101,17 +101,13 @@ class Outage:
         if self._probe is not None:
             self._probe.cancel()
 
-    async def handle(self, request: Request, exc: Exception) -> Response:
+    async def handle(self, _request: Request, exc: Exception) -> Response:
         """The exception handler for `UNAVAILABLE`: 503, counted, no traceback."""
         self.begin(exc)
         self.refused += 1
-        return refusal()
-
-
-def refusal() -> Response:
-    return error_response(
-        503,
-        "database_unavailable",
-        f"the board cannot save or load right now; try again in {RETRY_AFTER} s",
-        {"Retry-After": str(RETRY_AFTER)},
-    )
+        return error_response(
+            503,
+            "database_unavailable",
+            f"the board cannot save or load right now; try again in {RETRY_AFTER} s",
+            {"Retry-After": str(RETRY_AFTER)},
+        )

@@ -67,30 +67,6 @@ def test_a_note_posted_in_one_browser_appears_in_the_other(
     expect(kari.locator("#outbox .note")).to_have_count(0)
 
 
-def test_times_read_as_the_clock_today_and_with_the_date_otherwise(
-    server: Server, open_page: OpenPage
-) -> None:
-    """A note's time is the local clock (HH:MM) when it is from today, and day, month and clock
-    otherwise, in each language's own short form."""
-    page = open_page(make_board(server).url)
-    times = page.evaluate(
-        """async () => {
-        const src = document.querySelector("script[type=module]").src;
-        const i18n = await import(new URL("i18n.js", src));
-        const today = new Date();
-        today.setHours(9, 5, 0, 0);
-        const other = new Date(2025, 2, 7, 14, 30);
-        const seen = [];
-        for (const language of ["nb", "en"]) {
-            i18n.setLocale(language);
-            seen.push(i18n.formatTime(today.toISOString()), i18n.formatTime(other.toISOString()));
-        }
-        return seen;
-    }"""
-    )
-    assert times == ["09:05", "7. mar. 14:30", "09:05", "7 Mar 14:30"]
-
-
 def test_a_pending_note_appears_only_after_the_moderator_approves_it(
     server: Server, open_page: OpenPage
 ) -> None:

@@ -595,21 +595,20 @@ export function languageSwitch(button) {
   render();
 }
 
-// Times are formatted by hand: the first Intl.DateTimeFormat loads the locale's data, about 50 ms
-// of a slow phone's main thread, and the first cards of a board wait for it (#14).
-const MONTHS = {
-  nb: ["jan.", "feb.", "mar.", "apr.", "mai", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "des."],
-  en: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-};
+// Making an Intl.DateTimeFormat costs far more than using one: a board of 1,000 notes spent
+// half its card-building time here (#14). One per language and kind, made when first needed.
+const timeFormats = new Map();
 
-/** "14:05" today, else "26. nov. 14:05" (nb) or "26 Nov 14:05" (en), in local time. */
 export function formatTime(iso) {
   const date = new Date(iso);
-  const clock = `${String(date.getHours()).padStart(2, "0")}:${String(date.getMinutes()).padStart(2, "0")}`;
-  const now = new Date();
-  if (date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth() && date.getDate() === now.getDate()) {
-    return clock;
+  const tag = current === "nb" ? "nb-NO" : "en-GB";
+  const today = new Date().toDateString() === date.toDateString();
+  const key = `${tag} ${today}`;
+  if (!timeFormats.has(key)) {
+    const options = today
+      ? { hour: "2-digit", minute: "2-digit" }
+      : { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
+    timeFormats.set(key, new Intl.DateTimeFormat(tag, options));
   }
-  const month = MONTHS[current === "nb" ? "nb" : "en"][date.getMonth()];
-  return current === "nb" ? `${date.getDate()}. ${month} ${clock}` : `${date.getDate()} ${month} ${clock}`;
+  return timeFormats.get(key).format(date);
 }

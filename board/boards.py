@@ -91,15 +91,7 @@ def snapshot(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
     """`{board, notes, seq}` as the asker may see it."""
     with store.read() as session:
         board = load_board(session, slug)
-        return _snapshot(session, board, creds.actor(session, board).is_moderator)
-
-
-def role_snapshot(store: Store, slug: str, moderator: bool) -> tuple[int, dict[str, Any]]:
-    """The board's id and `{board, notes, seq}` as moderators, or everyone else, see it. No token
-    is checked: the caller chose the role."""
-    rows = snapshot_rows(store, slug, moderator)
-    notes = [note_view(note, comments, moderator) for note, comments in rows.notes]
-    return rows.board_id, {"board": rows.board, "notes": notes, "seq": rows.seq}
+        return _snapshot_rows(session, board, creds.actor(session, board).is_moderator).view()
 
 
 Row = sa.Row[*tuple[Any, ...]]
@@ -113,8 +105,14 @@ class SnapshotRows:
 
     board_id: int
     seq: int
+    moderator: bool
     board: dict[str, Any]
     notes: list[tuple[Row, list[Row]]]
+
+    def view(self) -> dict[str, Any]:
+        """`{board, notes, seq}`: the snapshot as the API answers it."""
+        notes = [note_view(note, comments, self.moderator) for note, comments in self.notes]
+        return {"board": self.board, "notes": notes, "seq": self.seq}
 
 
 def snapshot_rows(store: Store, slug: str, moderator: bool) -> SnapshotRows:
@@ -159,12 +157,6 @@ _COMMENTS = (
 )
 
 
-def _snapshot(session: Session, board: Board, moderator: bool) -> dict[str, Any]:
-    rows = _snapshot_rows(session, board, moderator)
-    notes = [note_view(note, comments, moderator) for note, comments in rows.notes]
-    return {"board": rows.board, "notes": notes, "seq": rows.seq}
-
-
 def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotRows:
     assert board.id is not None
     connection, params = session.connection(), {"board_id": board.id}
@@ -173,7 +165,7 @@ def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotR
     for comment in connection.execute(_COMMENTS, params):
         comments[comment.note_id].append(comment)
     view = board_view(board, sections_of(session, board.id), moderator)
-    return SnapshotRows(board.id, board.seq, view, [(n, comments[n.id]) for n in notes])
+    return SnapshotRows(board.id, board.seq, moderator, view, [(n, comments[n.id]) for n in notes])
 
 
 def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[str, Any]:

@@ -122,21 +122,21 @@ class Entry:
         return Response(self.plain, media_type="application/json", headers=answer)
 
 
-def encode(rows: SnapshotRows, memo: Memo, started: float, moderator: bool) -> tuple[Entry, Memo]:
+def encode(rows: SnapshotRows, memo: Memo, started: float) -> tuple[Entry, Memo]:
     """The entry for a snapshot, JSON as `JSONResponse` writes it, and the memo for the next
     build. Only notes whose rows changed since the last build are encoded."""
-    notes, memo = encode_notes(rows, memo, moderator)
+    notes, memo = encode_notes(rows, memo)
     plain = b'{"board":%s,"notes":[%s],"seq":%d}' % (dumps(rows.board), b",".join(notes), rows.seq)
     # mtime=0: the same JSON gives the same bytes in every process.
     gzipped = gzip.compress(plain, compresslevel=LEVEL, mtime=0)
     digest = hashlib.blake2b(plain, digest_size=8).hexdigest()
-    role = "moderator" if moderator else "everyone"
+    role = "moderator" if rows.moderator else "everyone"
     etag = f'W/"{rows.board_id}-{rows.seq}-{role}-{digest}"'
-    entry = Entry(rows.board_id, rows.seq, moderator, etag, plain, gzipped, started)
+    entry = Entry(rows.board_id, rows.seq, rows.moderator, etag, plain, gzipped, started)
     return entry, memo
 
 
-def encode_notes(rows: SnapshotRows, memo: Memo, moderator: bool) -> tuple[list[bytes], Memo]:
+def encode_notes(rows: SnapshotRows, memo: Memo) -> tuple[list[bytes], Memo]:
     """Each note's JSON, from `memo` where its rows are the same as when it was encoded, and the
     memo of this build's notes. Between two builds of a busy board a few notes of a thousand
     change; encoding only those makes a build a third of what it was, and a build holds the
@@ -151,7 +151,7 @@ def encode_notes(rows: SnapshotRows, memo: Memo, moderator: bool) -> tuple[list[
         )
         text = memo.get(key)
         if text is None:
-            text = dumps(note_view(note, comments, moderator))
+            text = dumps(note_view(note, comments, rows.moderator))
         fresh[key] = text
         encoded.append(text)
     return encoded, fresh
@@ -277,7 +277,7 @@ class Snapshots:
     def _build_entry(
         self, slug: str, moderator: bool, memo: Memo, started: float
     ) -> tuple[Entry, Memo]:
-        return encode(self.build(self.store, slug, moderator), memo, started, moderator)
+        return encode(self.build(self.store, slug, moderator), memo, started)
 
     def _evict(self) -> None:
         """Drop least recently used keys until within bounds; never one with a build under way."""

@@ -484,7 +484,7 @@ def test_a_rebuild_encodes_only_changed_notes_and_gives_the_same_bytes_as_from_s
     def rebuilt(moderator: bool) -> bytes:
         cache.clock.now += 60  # type: ignore[attr-defined]
         entry = asyncio.run(cache.get(slug, moderator))
-        _board_id, view = boards.role_snapshot(store, slug, moderator)
+        view = boards.snapshot_rows(store, slug, moderator).view()
         assert entry.plain == snapshots.dumps(view)
         return entry.plain
 
@@ -536,7 +536,8 @@ def test_snapshot_notes_are_what_views_make_of_the_orm_rows(api: Api, store: Sto
         )
         assert comment.status_code == 201, comment.text
     for moderator in (False, True):
-        board_id, view = boards.role_snapshot(store, slug, moderator)
+        rows = boards.snapshot_rows(store, slug, moderator)
+        board_id, view = rows.board_id, rows.view()
         with store.read() as session:
             rows = session.exec(
                 select(Note).where(Note.board_id == board_id, col(Note.deleted_at).is_(None))

@@ -49,7 +49,7 @@ register_url_convertor("slug", SlugConvertor())
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
     """Build the ASGI app. The database must already be at the latest migration."""
     settings = settings or Settings()
-    store = store or Store(create_engine(settings.resolved_database_url))
+    store = store or Store(create_engine(settings.resolved_database_url, settings.db_timeout))
 
     # SQLite: one thread writes, committing in groups (writer.py). PostgreSQL takes concurrent
     # writers, each in its own transaction from the thread pool.
@@ -60,13 +60,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     limits = Limits(settings)
     snapshots = Snapshots(store, hub)
     outage = Outage(store.ping)
+    relay = RedisRelay(settings.redis_url, hub) if settings.redis_url else None
     # The static tree and the SDG catalogue, read and compressed once (assets.py).
     assets = Assets.load(bundled("static"))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        relay = RedisRelay(settings.redis_url, hub) if settings.redis_url else None
         if relay is not None:
             await relay.start()
         shared_limits = limits.use_redis(settings.redis_url) if settings.redis_url else None
@@ -118,9 +118,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 outage.begin(TimeoutError(f"no answer to SELECT 1 within {READY_TIMEOUT} s"))
             except Exception as exc:  # any driver error means "not ready", which is the answer
                 outage.begin(exc)
-            else:
-                return JSONResponse({"status": "ready"})
-        return error_response(503, "database_unavailable", "the database is not reachable")
+        if outage.down:
+            # The reason (it names hosts) is in the log, not in a public answer.
+            return error_response(503, "database_unavailable", "the database is not reachable")
+        # Without Redis, events still reach the other processes through the database, a little
+        # later: this process can serve, and a load balancer must not drop every process at once.
+        if relay is not None and (problem := await relay.problem(READY_TIMEOUT)):
+            return JSONResponse({"status": "degraded", "reason": problem})
+        return JSONResponse({"status": "ready"})
 
     routes = [Route(op.path, op.endpoint, methods=[op.method]) for op in OPERATIONS] + [
         WebSocketRoute("/ws/boards/{slug:slug}", board_socket),
@@ -204,7 +209,7 @@ def _wants_page(request: Request) -> bool:
     )
 
 
-async def _server_error(_request: Request, exc: Exception) -> Response:
-    # The traceback goes to the log; the client gets the envelope and nothing internal.
-    log.error("unhandled error", exc_info=exc)
+async def _server_error(_request: Request, _exc: Exception) -> Response:
+    # The client gets the envelope and nothing internal. The traceback is logged once, by the
+    # server ("Exception in ASGI application"): Starlette raises the error on after this answer.
     return error_response(500, "internal_error", "something went wrong on the server")

@@ -241,7 +241,7 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
     )
     saved = archive["board"]
     try:
-        with store.write() as session:
+        with store.write(patient=True) as session:
             if session.exec(select(Board.id).where(Board.slug == slug)).first() is not None:
                 raise taken
             board = Board(

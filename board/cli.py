@@ -127,10 +127,12 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             'No boards yet. Make one with: board create "My webinar"   '
             "(or restart with --demo for a sample board)"
         )
+    # The app opens its own connections, with the request-path timeout (settings.db_timeout);
+    # the store above was for the upgrade and the demo, which may take longer.
+    store.dispose()
     if workers == 1:
-        BoardServer(uvicorn_config(create_app(settings, store))).run(sockets=[sock])
+        BoardServer(uvicorn_config(create_app(settings))).run(sockets=[sock])
         return
-    store.dispose()  # each worker opens its own connections
     run_workers(uvicorn_config("board.app:create_app", workers=workers), sock)
 
 

@@ -18,8 +18,9 @@ from sqlmodel import Session
 from .events import Committed
 from .resources import bundled
 
-# How long a SQLite writer waits for another process (the CLI beside the server) to commit.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite writer waits, unless told otherwise, for another process to commit: the CLI
+# waits this long for the server, and vice versa when the server is given no `timeout`.
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds
 # Database work runs in anyio's thread pool (40 threads by default): a pool of the same size means
 # a request that got a thread never waits for a connection as well.
 POOL = {"pool_size": 10, "max_overflow": 30}
@@ -28,33 +29,42 @@ POOL = {"pool_size": 10, "max_overflow": 30}
 PG_CONNECT_TIMEOUT = 3  # seconds
 
 
-def create_engine(url: str) -> sa.Engine:
-    """An engine for `url`; SQLite files get WAL, foreign keys, a busy timeout and real BEGINs."""
+def create_engine(url: str, timeout: float | None = None) -> sa.Engine:
+    """An engine for `url`; SQLite files get WAL, foreign keys, a busy timeout and real BEGINs.
+
+    `timeout` (seconds) bounds how long one statement may wait on the database: PostgreSQL's
+    `statement_timeout`, SQLite's busy timeout. The server sets it, so that a stalled or locked
+    database is a 503 within seconds (outage.py) rather than a request that hangs; the CLI's
+    exports and restores, and `patient` sessions in the server, are not limited.
+    """
     if url.startswith("sqlite"):
         path = sa.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        busy = SQLITE_BUSY_TIMEOUT if timeout is None else timeout
         engine = sa.create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            **POOL,
+            url, connect_args={"check_same_thread": False, "timeout": busy}, **POOL
         )
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    # A server that does not answer is an outage within seconds (outage.py), not a hung request.
-    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT} if url.startswith("postgresql") else {}
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A server that does not answer is an outage within seconds, not a hung request.
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT
+        if timeout is not None:
+            connect_args["options"] = f"-c statement_timeout={round(timeout * 1000)}"
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **POOL)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see _sqlite_on_begin).
+    # The busy timeout is the `timeout` the connection was opened with.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -93,14 +103,17 @@ class Store:
         self._open = _Open()
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, patient: bool = False) -> Iterator[Session]:
+        """A session for queries; `patient` ones (exports, purges) have no statement timeout."""
         # Inside a write transaction, read on its connection: see what it wrote so far.
         bind = self._open.connection or self.engine
         with Session(bind=bind, expire_on_commit=False) as session:
+            if patient:
+                self._no_statement_timeout(session)
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, patient: bool = False) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception.
 
         Inside `group()` it is part of the group's transaction instead, and still succeeds or
@@ -112,7 +125,14 @@ class Store:
                 yield session
             return
         with self.group(), self._session(savepoint=False) as session:
+            if patient:
+                self._no_statement_timeout(session)
             yield session
+
+    def _no_statement_timeout(self, session: Session) -> None:
+        # For this transaction only; SQLite's busy timeout only bounds waiting for a writer.
+        if not self.is_sqlite:
+            session.connection().exec_driver_sql("SET LOCAL statement_timeout = 0")
 
     @contextmanager
     def group(self, savepoints: bool = True) -> Iterator[None]:

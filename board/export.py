@@ -106,7 +106,7 @@ class Options:
 
 def board_markdown(store: Store, slug: str, creds: Credentials, options: Options) -> str:
     """The archive of `slug` for a moderator of it (the HTTP route)."""
-    with store.read() as session:
+    with store.read(patient=True) as session:
         board = load_board(session, slug)
         require_moderator(creds.actor(session, board))
         archive = collect(session, board)

@@ -59,6 +59,17 @@ class RedisRelay:
                 await task
         await self.redis.aclose()
 
+    async def problem(self, within: float) -> str | None:
+        """Why Redis cannot be used right now, in words fit for a public answer (the details,
+        which name hosts, are in the log), or None when it answers PING within `within` s."""
+        try:
+            await asyncio.wait_for(self.redis.ping(), within)
+        except TimeoutError:
+            return f"Redis does not answer within {within:g} s; events go through the database"
+        except Exception:  # any Redis failure means the same to a load balancer
+            return "Redis is unreachable; events go through the database"
+        return None
+
     def send(self, events: list[Committed]) -> None:
         """Queue committed events for the other processes (called on the event loop)."""
         try:

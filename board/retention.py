@@ -42,7 +42,7 @@ class Purged:
 def due(store: Store, now: datetime | None = None) -> list[str]:
     """The slugs of boards whose retention has run out."""
     now = now or utcnow()
-    with store.read() as session:
+    with store.read(patient=True) as session:
         rows = session.exec(
             select(Board.slug, Board.created_at, Board.retention_days).where(
                 col(Board.retention_days).is_not(None)
@@ -61,7 +61,7 @@ def purge_expired(store: Store, now: datetime | None = None) -> list[Purged]:
 
 
 def purge_board(store: Store, slug: str) -> Purged:
-    with store.write() as session:
+    with store.write(patient=True) as session:
         board = load_board(session, slug, lock=True)
         assert board.id is not None
         people = session.exec(

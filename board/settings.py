@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; larger ones get 413.",
     )
+    db_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a request may wait on the database (a PostgreSQL statement, SQLite's "
+        "write lock) before it is answered 503 and retried; exports and purges are not limited.",
+    )
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(
         default_factory=list,
         description="Reverse proxies whose `X-Forwarded-For` names the client, comma-separated "

@@ -662,10 +662,20 @@ async def through_redis_outage(
         )
         await asyncio.to_thread(redis.stop)
         assert not redis_answers(redis.port)
+        # Every process stays in the load balancer's pool, saying why it is degraded.
+        for http in clients:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200, ready.text
+            assert ready.json() == {
+                "status": "degraded",
+                "reason": "Redis is unreachable; events go through the database",
+            }
         for number in range(NOTES_WHILE_REDIS_DOWN):
             await post(f"Mens Redis er nede {number}")
             await asyncio.sleep(0.2)
         await asyncio.to_thread(redis.start)
+        for http in clients:
+            assert (await http.get("/readyz")).json() == {"status": "ready"}
         await post("Etter at Redis kom tilbake")
         converged = await until(
             lambda: all(v.note_ids() >= set(posted) for v in everyone),
@@ -683,7 +693,8 @@ async def through_redis_outage(
 def test_processes_share_events_over_redis_and_recover_from_an_outage(
     tmp_path: Path, new_database: Callable[[], str]
 ) -> None:
-    """Two processes on one database and Redis: every viewer gets every note, across an outage."""
+    """Two processes on one database and Redis: every viewer gets every note, across an outage,
+    and /readyz says 200 "degraded" with the reason while Redis is down, "ready" after."""
     require("redis-server", REDIS_SERVER.exists(), "install redis-server (apt-get install redis)")
     database_url = new_database()
     redis = RedisServer(free_port(), tmp_path / "redis")

@@ -1,18 +1,26 @@
 """What a client can make a real `board serve` write to its log: frames no browser sends
 (invalid UTF-8 in a text frame, binary, bad JSON) get their close code and at most one line,
-never a traceback."""
+never a traceback; and a bug in the app is logged once."""
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2
 import pytest
+import uvicorn
 from conftest import ADMIN_TOKEN, Api
-from servers import Server, board_env, serve
+from servers import Server, board_env, free_port, serve
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from board import db
+from board.app import create_app
 from board.bench.wire import (
     CLOSE,
     _masked,
@@ -22,6 +30,8 @@ from board.bench.wire import (
     masked_text_frame,
     upgrade_request,
 )
+from board.server import uvicorn_config
+from board.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -97,3 +107,40 @@ def test_other_malformed_first_frames_are_a_bad_hello_with_no_log_line(
     assert closed_with(server, f"/ws/boards/{slug}", frame) == 1008
     time.sleep(0.5)
     assert server.stderr()[len(before) :] == ""
+
+
+def test_a_bug_is_a_500_envelope_and_one_traceback_in_the_log(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """An error no handler expects answers 500 `internal_error` with nothing internal in the
+    body, and the real uvicorn server logs its traceback once (not once by the app and again by
+    the server)."""
+    settings = Settings(data_dir=tmp_path)
+    db.upgrade(db.create_engine(settings.resolved_database_url))
+    app = create_app(settings)
+
+    async def bug(_request: Request) -> Response:
+        raise RuntimeError("a bug, for the test")
+
+    app.router.routes.insert(0, Route("/bug", bug))
+    config = uvicorn_config(app)
+    config.port = free_port()
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        answer = httpx2.get(f"http://127.0.0.1:{config.port}/bug", timeout=10)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": {"code": "internal_error", "message": "something went wrong on the server"}
+    }
+    log = capfd.readouterr().err
+    assert log.count("Traceback") == 1, log
+    assert log.count("RuntimeError: a bug, for the test") == 1, log

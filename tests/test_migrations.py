@@ -147,7 +147,7 @@ def test_sqlite_is_opened_in_wal_mode_with_foreign_keys_and_a_busy_timeout(
         pragma = connection.exec_driver_sql
         assert pragma("PRAGMA journal_mode").scalar() == "wal"
         assert pragma("PRAGMA foreign_keys").scalar() == 1
-        assert pragma("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT_MS
+        assert pragma("PRAGMA busy_timeout").scalar() == db.SQLITE_BUSY_TIMEOUT * 1000
     engine.dispose()
 
 

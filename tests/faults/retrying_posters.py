@@ -117,3 +117,14 @@ async def post_all(
                 )
 
     await asyncio.gather(*(one_poster(p) for p in range(min(count, len(tokens)))))
+
+
+async def until_acknowledged(tally: Tally, count: int, seconds: float) -> None:
+    """Wait until `count` posts in all have been acknowledged: posting is under way."""
+    deadline = time.monotonic() + seconds
+    while len(tally.acknowledged) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{len(tally.acknowledged)} posts acknowledged, not {count}, within {seconds} s"
+            )
+        await asyncio.sleep(0.02)

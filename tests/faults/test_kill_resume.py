@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,10 +53,10 @@ def start(database_url: str, tmp_path: Path) -> KillableServer:
     return server
 
 
-async def until(check: object, seconds: float, what: str) -> None:
-    """Poll `check` (a blocking call, run in a thread) until it is true."""
+async def until(check: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll `check` until it is true, letting the viewer's frames in meanwhile."""
     deadline = time.monotonic() + seconds
-    while not await asyncio.to_thread(check):  # type: ignore[arg-type]
+    while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {seconds} s: {what}")
         await asyncio.sleep(0.05)

@@ -256,6 +256,13 @@ class ExposeAbort:
             if transport is not None:
                 scope[ABORT_KEY] = transport.abort
                 scope[SEND_KEY] = send
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    # The protocol holds the scope: without this, every closed socket would be a
+                    # cycle that only a full garbage collection frees.
+                    del scope[ABORT_KEY], scope[SEND_KEY]
+                return
         await self.app(scope, receive, send)
 
 

@@ -17,12 +17,15 @@ from .access import Credentials
 from .db import Store
 from .errors import ApiError
 from .limits import Limits
+from .schemas import PATTERN_MEANINGS
 from .settings import Settings
 from .writer import GroupCommit
 
 M = TypeVar("M", bound=BaseModel)
 # ASCII only: str.isdigit() also accepts "²", which int() then refuses.
 _DIGITS = re.compile(r"[0-9]{1,12}")
+# The largest number a query parameter can be (twelve digits); the schema states it.
+MAX_QUERY_INT = 10**12 - 1
 R = TypeVar("R")
 
 
@@ -113,6 +116,9 @@ def describe(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False)[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "request body"
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern"))
+            message = PATTERN_MEANINGS.get(pattern, message)
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

@@ -199,9 +199,6 @@ def update_note(
                     f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
                 )
         _check_version(note, if_match)
-        for field in ("body", "sdgs", "targets", "color", "status", "pinned", "position"):
-            if field in fields and getattr(change, field) is None:
-                raise ApiError(422, "invalid", f"{field} cannot be null")
         wanted = {f: getattr(change, f) for f in fields}
         if "sdgs" in wanted or "targets" in wanted:
             # A target implies its goal, whichever of the two the edit sends (the other is kept).

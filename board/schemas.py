@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
@@ -85,6 +86,13 @@ def _text(min_length: int, max_length: int) -> Any:
     return Field(min_length=min_length, max_length=max_length, pattern=pattern)
 
 
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer, so the server does too; 3.5, "3" and true stay wrong.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _sorted_unique(values: list[int]) -> list[int]:
     return sorted(set(values))
 
@@ -129,6 +137,8 @@ def _zone_names(schema: dict[str, Any]) -> None:
 
 
 Storable = AfterValidator(_storable)
+# After the bounds in an Annotated, or the bounds leave the JSON schema.
+Integral = BeforeValidator(_integral)
 # Stored without edge whitespace.
 Trimmed = AfterValidator(_trim)
 NoteBody = Annotated[str, _text(1, NOTE_MAX), Trimmed, Storable]
@@ -138,7 +148,7 @@ Title = Annotated[str, _text(1, 200), Trimmed, Storable]
 SectionTitle = Annotated[str, _text(1, 80), Trimmed, Storable]
 Description = Annotated[str, _text(0, 2000), Trimmed, Storable]
 Goals = Annotated[
-    list[Annotated[int, Field(ge=1, le=17)]],
+    list[Annotated[int, Field(ge=1, le=17), Integral]],
     Field(max_length=17),
     AfterValidator(_sorted_unique),
 ]
@@ -150,7 +160,7 @@ Targets = Annotated[
     AfterValidator(_known_targets),
 ]
 # Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1), Integral]
 # An empty link is no link.
 Link = Annotated[
     Annotated[str, Field(max_length=2000, pattern=LINK_PATTERN), Storable] | None,
@@ -169,6 +179,7 @@ WordFilter = Annotated[
 RetentionDays = Annotated[
     int,
     Field(ge=1, le=36500, description="Days after creation when `board purge` anonymises it"),
+    Integral,
 ]
 
 
@@ -251,7 +262,7 @@ class SectionCreate(Input):
 
 class SectionUpdate(Input):
     title: SectionTitle | None = None
-    position: Annotated[int, Field(ge=0, le=1000)] | None = None
+    position: Annotated[int, Field(ge=0, le=1000), Integral] | None = None
 
 
 class ParticipantCreate(Input):

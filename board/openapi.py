@@ -27,7 +27,7 @@ ERRORS = {
 RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before trying again",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer"},
     }
 }
 

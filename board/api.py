@@ -57,13 +57,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class Query:
-    """An optional query parameter that takes one of `values` (the first is the default), or
-    whatever `schema` describes."""
+    """An optional query parameter (or header, `where="header"`) that takes one of `values` (the
+    first is the default), or whatever `schema` describes."""
 
     name: str
     values: tuple[str, ...]
     description: str
     schema: dict[str, Any] | None = None
+    where: str = "query"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# Any value: an ETag the answer had is a 304, anything else the full answer.
+IF_NONE_MATCH = Query(
+    "If-None-Match",
+    (),
+    "The ETag of the copy the client has: 304 while it is current",
+    {"type": "string"},
+    where="header",
+)
 
 BOARD = "/api/boards/{slug:slug}"
 NOTE = BOARD + "/notes/{note_id:id}"
@@ -144,6 +153,7 @@ def no_content() -> Response:
     "The 17 goals with official names and colours, each with its targets",
     "anyone",
     response=list[Sdg],
+    query=(IF_NONE_MATCH,),
     cached=True,
     database=False,
 )
@@ -183,6 +193,7 @@ async def create_board(request: Request) -> Response:
     "(ETag: If-None-Match gives 304 while current)",
     "anyone; moderators also see pending and hidden notes",
     response=Snapshot,
+    query=(IF_NONE_MATCH,),
     cached=True,
 )
 async def get_board(request: Request) -> Response:
@@ -305,6 +316,16 @@ async def post_note(request: Request) -> Response:
     "author (content) or moderator (also status, pinned, section_id, position)",
     body=NoteUpdate,
     response=NotePublic,
+    query=(
+        Query(
+            "If-Match",
+            (),
+            "The note's version (from the note or its events): 409 when the note has changed "
+            "since; * or no header: any version",
+            {"type": "string", "pattern": notes.IF_MATCH_PATTERN},
+            where="header",
+        ),
+    ),
 )
 async def update_note(request: Request) -> Response:
     change = await parse(request, NoteUpdate)

@@ -70,7 +70,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     ] + [
         {
             "name": query.name,
-            "in": "query",
+            "in": query.where,
             "required": False,
             "description": query.description,
             "schema": query.schema

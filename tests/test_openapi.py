@@ -463,3 +463,32 @@ def test_the_schema_s_whitespace_is_what_the_server_trims() -> None:
         char = chr(code)
         assert bool(in_class.fullmatch(char)) is (char in schemas.WHITESPACE), hex(code)
     assert schemas.NoteCreate.model_validate({"client_id": "a", "body": "\u3000x\x85"}).body == "x"
+
+
+def test_if_match_is_declared_with_the_pattern_the_app_checks(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """PATCH note declares If-Match with the app's pattern: forms it allows are a 200 (current)
+    or 409 (stale), a form it refuses is a 400."""
+    params = document["paths"]["/api/boards/{slug}/notes/{note_id}"]["patch"]["parameters"]
+    (header,) = [p for p in params if p["in"] == "header"]
+    assert header["name"] == "If-Match" and header["required"] is False
+    slug, key = api.create_board()
+    note = api.note(slug, key)
+    url = f"/api/boards/{slug}/notes/{note['id']}"
+    for value, status in (("*", 200), ('W/"2"', 200), (' "99" ', 409), ("2.0", 400)):
+        assert bool(re.fullmatch(header["schema"]["pattern"], value)) is (status != 400)
+        response = api.client.patch(
+            url, json={"pinned": True}, headers=auth(key) | {"If-Match": value}
+        )
+        assert response.status_code == status, (value, response.text)
+
+
+def test_etag_routes_declare_if_none_match_and_304(api: Api, document: dict[str, Any]) -> None:
+    """The snapshot and the catalogue declare If-None-Match and a 304, which a current ETag gets."""
+    for path in ("/api/sdgs", "/api/boards/{slug}"):
+        operation = document["paths"][path]["get"]
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert headers == ["If-None-Match"] and "304" in operation["responses"], path
+    etag = api.client.get("/api/sdgs").headers["etag"]
+    assert api.client.get("/api/sdgs", headers={"If-None-Match": etag}).status_code == 304

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 
 # Examples per operation and mode: enough to reach every field's edges, few enough that the file
 # takes well under a minute and a half on two shared cores.
-EXAMPLES = 50
+EXAMPLES = 80
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

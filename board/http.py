@@ -90,8 +90,9 @@ async def parse(request: Request, model: type[M]) -> M:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        # An empty body counts as {}: routes whose fields are all optional need not send one.
-        data = json.loads(raw, parse_constant=_reject_constant) if raw.strip() else {}
+        # No body counts as {}: routes whose fields are all optional need not send one. Only
+        # whitespace is not JSON (nor no body), so it is malformed, as the document has it.
+        data = json.loads(raw, parse_constant=_reject_constant) if raw else {}
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "malformed_json", "the request body must be a JSON object") from exc
     if not isinstance(data, dict):

@@ -38,7 +38,7 @@ TARGET_COUNT = 169
 WHITESPACE = (
     "\t\n\v\f\r \x85\xa0\u1680"
     + "".join(map(chr, range(0x2000, 0x200B)))
-    + ("\u2028\u2029\u202f\u205f\u3000")
+    + "\u2028\u2029\u202f\u205f\u3000"
 )
 _SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Any text without NUL (PostgreSQL text cannot hold it).

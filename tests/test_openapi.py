@@ -492,3 +492,10 @@ def test_etag_routes_declare_if_none_match_and_304(api: Api, document: dict[str,
         assert headers == ["If-None-Match"] and "304" in operation["responses"], path
     etag = api.client.get("/api/sdgs").headers["etag"]
     assert api.client.get("/api/sdgs", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_body_of_only_whitespace_is_malformed_even_where_a_body_is_optional(api: Api) -> None:
+    """No body is `{}` where the body is optional, but whitespace alone is not JSON: 400."""
+    slug, _ = api.create_board()
+    response = api.client.post(f"/api/boards/{slug}/participants", content=b"\r\n\r\n")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_json"

@@ -19,6 +19,7 @@ from .assets import CATALOGUE, Assets, respond
 from .errors import ApiError
 from .export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
 from .http import (
+    MAX_QUERY_INT,
     call,
     context,
     credentials,
@@ -56,13 +57,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class Query:
-    """An optional query parameter that takes one of `values` (the first is the default), or
-    whatever `schema` describes."""
+    """An optional query parameter (or header, `where="header"`) that takes one of `values` (the
+    first is the default), or whatever `schema` describes."""
 
     name: str
     values: tuple[str, ...]
     description: str
     schema: dict[str, Any] | None = None
+    where: str = "query"
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,23 @@ class Operation:
     media_type: str = "application/json"
     # Rate limited (limits.py): the operation may answer 429 with Retry-After.
     limited: bool = False
+    # Why the operation may also answer 200 with the same body (an idempotent repeat), if it can.
+    repeat: str | None = None
+    # Answers 304 to a matching If-None-Match.
+    cached: bool = False
+    # Needs the database: 503 `database_unavailable` with Retry-After while it is away (outage.py).
+    database: bool = True
 
 
 OPERATIONS: list[Operation] = []
+# Any value: an ETag the answer had is a 304, anything else the full answer.
+IF_NONE_MATCH = Query(
+    "If-None-Match",
+    (),
+    "The ETag of the copy the client has: 304 while it is current",
+    {"type": "string"},
+    where="header",
+)
 
 BOARD = "/api/boards/{slug:slug}"
 NOTE = BOARD + "/notes/{note_id:id}"
@@ -99,6 +115,9 @@ def operation(
     query: tuple[Query, ...] = (),
     media_type: str = "application/json",
     limited: bool = False,
+    repeat: str | None = None,
+    cached: bool = False,
+    database: bool = True,
 ) -> Callable[[Endpoint], Endpoint]:
     def register(endpoint: Endpoint) -> Endpoint:
         OPERATIONS.append(
@@ -114,6 +133,9 @@ def operation(
                 query,
                 media_type,
                 limited,
+                repeat,
+                cached,
+                database,
             )
         )
         return endpoint
@@ -131,6 +153,9 @@ def no_content() -> Response:
     "The 17 goals with official names and colours, each with its targets",
     "anyone",
     response=list[Sdg],
+    query=(IF_NONE_MATCH,),
+    cached=True,
+    database=False,
 )
 async def list_sdgs(request: Request) -> Response:
     # Encoded and gzipped once with the static tree (assets.py), with an ETag. The pages fetch
@@ -168,6 +193,8 @@ async def create_board(request: Request) -> Response:
     "(ETag: If-None-Match gives 304 while current)",
     "anyone; moderators also see pending and hidden notes",
     response=Snapshot,
+    query=(IF_NONE_MATCH,),
+    cached=True,
 )
 async def get_board(request: Request) -> Response:
     return await snapshots.respond(request)
@@ -270,6 +297,8 @@ async def erase_participant(request: Request) -> Response:
     response=NotePublic,
     status=201,
     limited=True,
+    repeat="The note already posted with this client_id (or the same text by the same "
+    "participant within ten minutes): nothing new was made",
 )
 async def post_note(request: Request) -> Response:
     spec = await parse(request, NoteCreate)
@@ -287,6 +316,16 @@ async def post_note(request: Request) -> Response:
     "author (content) or moderator (also status, pinned, section_id, position)",
     body=NoteUpdate,
     response=NotePublic,
+    query=(
+        Query(
+            "If-Match",
+            (),
+            "The note's version (from the note or its events): 409 when the note has changed "
+            "since; * or no header: any version",
+            {"type": "string", "pattern": notes.IF_MATCH_PATTERN},
+            where="header",
+        ),
+    ),
 )
 async def update_note(request: Request) -> Response:
     change = await parse(request, NoteUpdate)
@@ -368,6 +407,14 @@ async def comment(request: Request) -> Response:
     "Events after ?since=N, filtered for the caller's role",
     "anyone; moderators see every event",
     response=EventsPage,
+    query=(
+        Query(
+            "since",
+            (),
+            "The last seq the caller has (0: from the start); beyond the board's seq is a 409",
+            {"type": "integer", "minimum": 0, "maximum": MAX_QUERY_INT, "default": 0},
+        ),
+    ),
 )
 async def list_events(request: Request) -> Response:
     after = query_int(request, "since", 0)

@@ -21,8 +21,6 @@ from .slug import generate_slug
 from .views import board_view, for_role, note_view, sections_of
 
 OWNER_KEY_NAME = "Moderator"
-# Board settings that may be set back to null (no retention: keep the board as it is).
-NULLABLE = {"retention_days"}
 
 
 def create_board(store: Store, spec: BoardCreate) -> tuple[dict[str, Any], str]:
@@ -197,13 +195,12 @@ def update_board(
 def _apply(
     row: Board | Section, change: BoardUpdate | SectionUpdate
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Copy the fields the request sent onto the row; returns what changed, before and after."""
+    """Copy the fields the request sent onto the row; returns what changed, before and after.
+    Only fields whose null means something can be None here: the models refuse other nulls."""
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     for field in sorted(change.model_fields_set):
         value = getattr(change, field)
-        if value is None and field not in NULLABLE:
-            raise ApiError(422, "invalid", f"{field} cannot be null")
         if getattr(row, field) != value:
             before[field], after[field] = getattr(row, field), value
             setattr(row, field, value)

@@ -17,12 +17,15 @@ from .access import Credentials
 from .db import Store
 from .errors import ApiError
 from .limits import Limits
+from .schemas import PATTERN_MEANINGS
 from .settings import Settings
 from .writer import GroupCommit
 
 M = TypeVar("M", bound=BaseModel)
 # ASCII only: str.isdigit() also accepts "²", which int() then refuses.
 _DIGITS = re.compile(r"[0-9]{1,12}")
+# The largest number a query parameter can be (twelve digits); the schema states it.
+MAX_QUERY_INT = 10**12 - 1
 R = TypeVar("R")
 
 
@@ -87,8 +90,9 @@ async def parse(request: Request, model: type[M]) -> M:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        # An empty body counts as {}: routes whose fields are all optional need not send one.
-        data = json.loads(raw, parse_constant=_reject_constant) if raw.strip() else {}
+        # No body counts as {}: routes whose fields are all optional need not send one. Only
+        # whitespace is not JSON (nor no body), so it is malformed, as the document has it.
+        data = json.loads(raw, parse_constant=_reject_constant) if raw else {}
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, "malformed_json", "the request body must be a JSON object") from exc
     if not isinstance(data, dict):
@@ -113,6 +117,9 @@ def describe(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False)[:5]:
         where = ".".join(str(p) for p in error["loc"]) or "request body"
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern"))
+            message = PATTERN_MEANINGS.get(pattern, message)
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
 

@@ -10,6 +10,8 @@ from .api import BOARD, Query, no_content, operation
 from .http import call, credentials, parse, query_int
 from .schemas import AuditEntry, BanState, ModeratorCreate, ModeratorCreated, ModeratorPublic
 
+# Ids are 32-bit in the database.
+MAX_ID = 2**31 - 1
 MODERATORS = BOARD + "/moderators"
 BAN = BOARD + "/participants/{participant_id:id}/ban"
 AUDIT_QUERY = (
@@ -17,7 +19,7 @@ AUDIT_QUERY = (
         "before",
         (),
         "Only entries older than the entry with this id (the last id of the previous page)",
-        {"type": "integer", "minimum": 1},
+        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     ),
     Query(
         "limit",
@@ -116,7 +118,7 @@ async def unban_participant(request: Request) -> Response:
 async def get_audit(request: Request) -> Response:
     before = None
     if "before" in request.query_params:
-        before = query_int(request, "before", 0, low=1, high=2**31 - 1)
+        before = query_int(request, "before", 0, low=1, high=MAX_ID)
     limit = query_int(request, "limit", audit.DEFAULT_PAGE, low=1, high=audit.MAX_PAGE)
     slug = request.path_params["slug"]
     return JSONResponse(await call(request, audit.trail, slug, before, limit, credentials(request)))

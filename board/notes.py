@@ -199,9 +199,6 @@ def update_note(
                     f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
                 )
         _check_version(note, if_match)
-        for field in ("body", "sdgs", "targets", "color", "status", "pinned", "position"):
-            if field in fields and getattr(change, field) is None:
-                raise ApiError(422, "invalid", f"{field} cannot be null")
         wanted = {f: getattr(change, f) for f in fields}
         if "sdgs" in wanted or "targets" in wanted:
             # A target implies its goal, whichever of the two the edit sends (the other is kept).
@@ -281,13 +278,18 @@ def _audit_update(
         entry("pin" if note.pinned else "unpin", {"pinned"})
 
 
+# The note's version, bare or as an ETag, or "*": any current version (RFC 9110). The OpenAPI
+# document states the same pattern, so it is spelled for ECMAScript as much as for Python.
+IF_MATCH_PATTERN = r'^[ \t]*(?:\*|(?:W/)?"?([0-9]{1,9})"?)[ \t]*$'
+
+
 def _check_version(note: Note, if_match: str | None) -> None:
-    if if_match is None or if_match.strip() == "*":  # "*": any current version (RFC 9110)
+    if if_match is None:
         return
-    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', if_match)
+    match = re.fullmatch(IF_MATCH_PATTERN, if_match)
     if match is None:
         raise ApiError(400, "bad_if_match", "If-Match must be the note's version number")
-    if int(match.group(1)) != note.version:
+    if match.group(1) is not None and int(match.group(1)) != note.version:
         raise ApiError(
             409,
             "version_conflict",

@@ -24,6 +24,12 @@ ERRORS = {
     "413": "Request body too large",
     "422": "Invalid input",
 }
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
+}
 
 
 def openapi_path(path: str) -> str:
@@ -64,7 +70,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     ] + [
         {
             "name": query.name,
-            "in": "query",
+            "in": query.where,
             "required": False,
             "description": query.description,
             "schema": query.schema
@@ -75,8 +81,10 @@ def _operation(op: Operation) -> dict[str, Any]:
     if parameters:
         spec["parameters"] = parameters
     if op.body is not None:
+        # A body whose fields are all optional may be left out: the server reads none as {}.
+        required = any(field.is_required() for field in op.body.model_fields.values())
         spec["requestBody"] = {
-            "required": True,
+            "required": required,
             "content": {"application/json": {"schema": _ref(op.body)}},
         }
     success: dict[str, Any] = {"description": "Success"}
@@ -84,21 +92,25 @@ def _operation(op: Operation) -> dict[str, Any]:
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
     elif op.response is not None:
         success["content"] = {op.media_type: {"schema": _ref(op.response)}}
-    errors = ERRORS | ({"429": "Rate limited: wait as Retry-After says"} if op.limited else {})
-    spec["responses"] = {str(op.status): success} | {
+    responses = {str(op.status): success}
+    if op.repeat is not None:
+        responses["200"] = success | {"description": op.repeat}
+    if op.cached:
+        responses["304"] = {"description": "Not modified: the If-None-Match ETag is current"}
+    errors = dict(ERRORS)
+    if op.limited:
+        errors["429"] = "Rate limited: wait as Retry-After says"
+    if op.database:
+        errors["503"] = "The database is unavailable (database_unavailable): retry after a while"
+    responses |= {
         code: {
             "description": text,
             "content": {"application/json": {"schema": _ref(ErrorEnvelope)}},
         }
+        | ({"headers": RETRY_AFTER} if code in ("429", "503") else {})
         for code, text in errors.items()
     }
-    if op.limited:
-        spec["responses"]["429"]["headers"] = {
-            "Retry-After": {
-                "description": "Seconds until the limit lets the next request through",
-                "schema": {"type": "integer"},
-            }
-        }
+    spec["responses"] = responses
     spec["security"] = [{}, {"bearer": []}]
     return spec
 

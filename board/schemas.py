@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
+    GetJsonSchemaHandler,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from . import sdg
 from .slug import SLUG_PATTERN
@@ -28,8 +30,37 @@ Color = Literal["yellow", "orange", "pink", "purple", "blue", "green", "white"]
 Status = Literal["pending", "visible", "hidden"]
 Moderation = Literal["pre", "post"]
 Locale = Literal["nb", "en"]
-TARGET_PATTERN = r"^(?:[1-9]|1[0-7])\.(?:[1-9][0-9]?|[a-z])$"
 TARGET_COUNT = 169
+# What text fields are trimmed of: Unicode's White_Space, spelled out, because `\s` means
+# different sets in Python, Rust and ECMAScript regexes, and the schema must say what the server
+# does. `_SPACE` is the same set as a regex class (written with \uXXXX escapes, which all three
+# read alike); a test holds the two together.
+WHITESPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Any text without NUL (PostgreSQL text cannot hold it).
+TEXT_PATTERN = r"^[^\u0000]*$"
+# The same, with at least one character that is not whitespace: not blank once trimmed.
+NOT_BLANK_PATTERN = rf"^[{_SPACE}]*[^\u0000{_SPACE}][^\u0000]*$"
+# An http(s) link, or "" for none: a host (brackets only around an IPv6 address), then
+# optionally a path, query or fragment; no control character or whitespace anywhere.
+_NOT_IN_LINK = rf"\u0000-\u0020\u007f-\u00a0{_SPACE}"
+_HOST_CHAR = rf"[^{_NOT_IN_LINK}/?#\[\]]"
+LINK_PATTERN = (
+    rf"^(?:[Hh][Tt][Tt][Pp][Ss]?://(?:{_HOST_CHAR}+|{_HOST_CHAR}*\[{_HOST_CHAR}+\]{_HOST_CHAR}*)"
+    rf"(?:[/?#][^{_NOT_IN_LINK}]*)?)?$"
+)
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# What a pattern asks for, in the words of a 422's message.
+PATTERN_MEANINGS = {
+    TEXT_PATTERN: "must not contain NUL characters",
+    NOT_BLANK_PATTERN: "must not be blank or contain NUL characters",
+    LINK_PATTERN: "must be an http:// or https:// URL, without spaces or control characters",
+    CLIENT_ID_PATTERN: "must be 1 to 64 letters, digits, _ or -",
+}
 
 
 def _storable(value: str) -> str:
@@ -43,8 +74,23 @@ def _storable(value: str) -> str:
     return value
 
 
-def _trimmed(min_length: int, max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+def _trim(value: str) -> str:
+    return value.strip(WHITESPACE)
+
+
+def _text(min_length: int, max_length: int) -> Any:
+    """A text field's rules: `max_length` characters as sent, no NUL, not blank when
+    `min_length` is 1. Counting before trimming (`Trimmed`) keeps the schema's maxLength true."""
+    assert min_length in (0, 1)
+    pattern = NOT_BLANK_PATTERN if min_length else TEXT_PATTERN
+    return Field(min_length=min_length, max_length=max_length, pattern=pattern)
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer, so the server does too; 3.5, "3" and true stay wrong.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _sorted_unique(values: list[int]) -> list[int]:
@@ -65,14 +111,8 @@ def _known_targets(codes: list[str]) -> list[str]:
     return sdg.in_order(codes)
 
 
-def _http_url(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    _storable(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in " \n"):
-        raise ValueError("link must be an http:// or https:// URL")
-    return value
+def _none_if_empty(value: str | None) -> str | None:
+    return value or None
 
 
 @cache
@@ -87,50 +127,110 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _target_codes(schema: dict[str, Any]) -> None:
+    schema["enum"] = list(sdg.targets())
+
+
+def _zone_names(schema: dict[str, Any]) -> None:
+    # Listed when the document is made, not at import: reading the time zone database is slow.
+    schema["enum"] = sorted(_zones())
+
+
 Storable = AfterValidator(_storable)
-NoteBody = Annotated[str, _trimmed(1, NOTE_MAX), Storable]
-CommentBody = Annotated[str, _trimmed(1, COMMENT_MAX), Storable]
-DisplayName = Annotated[str, _trimmed(0, NAME_MAX), Storable]
-Title = Annotated[str, _trimmed(1, 200), Storable]
-SectionTitle = Annotated[str, _trimmed(1, 80), Storable]
-Description = Annotated[str, _trimmed(0, 2000), Storable]
+# After the bounds in an Annotated, or the bounds leave the JSON schema.
+Integral = BeforeValidator(_integral)
+# Stored without edge whitespace.
+Trimmed = AfterValidator(_trim)
+NoteBody = Annotated[str, _text(1, NOTE_MAX), Trimmed, Storable]
+CommentBody = Annotated[str, _text(1, COMMENT_MAX), Trimmed, Storable]
+DisplayName = Annotated[str, _text(0, NAME_MAX), Trimmed, Storable]
+Title = Annotated[str, _text(1, 200), Trimmed, Storable]
+SectionTitle = Annotated[str, _text(1, 80), Trimmed, Storable]
+Description = Annotated[str, _text(0, 2000), Trimmed, Storable]
 Goals = Annotated[
-    list[Annotated[int, Field(ge=1, le=17)]],
+    list[Annotated[int, Field(ge=1, le=17), Integral]],
     Field(max_length=17),
     AfterValidator(_sorted_unique),
 ]
 # Target codes such as 12.7 or 12.a, kept unique in catalogue order (12.7 before 12.a). The
-# pattern is for the OpenAPI document only: the catalogue decides, with a message a person reads.
+# catalogue decides, with a message a person reads; the document lists the same codes.
 Targets = Annotated[
-    list[Annotated[str, Field(json_schema_extra={"pattern": TARGET_PATTERN})]],
+    list[Annotated[str, Field(json_schema_extra=_target_codes)]],
     Field(max_length=TARGET_COUNT),
     AfterValidator(_known_targets),
 ]
 # Ids are 32-bit in the database; a larger number must be a 422, not an overflow deep down.
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Link = Annotated[str | None, Field(max_length=2000), AfterValidator(_http_url)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(_time_zone)]
+Id = Annotated[int, Field(ge=1, le=2**31 - 1), Integral]
+# An empty link is no link.
+Link = Annotated[
+    Annotated[str, Field(max_length=2000, pattern=LINK_PATTERN), Storable] | None,
+    AfterValidator(_none_if_empty),
+]
+TimeZone = Annotated[
+    str, Field(max_length=64, json_schema_extra=_zone_names), AfterValidator(_time_zone)
+]
 DEFAULT_TIME_ZONE = "Europe/Oslo"
 FILTER_ENTRY_MAX = 100
 WordFilter = Annotated[
-    list[Annotated[str, _trimmed(1, FILTER_ENTRY_MAX), Storable]],
+    list[Annotated[str, _text(1, FILTER_ENTRY_MAX), Trimmed, Storable]],
     Field(max_length=500, description="Words and phrases that hold a note for a moderator"),
     AfterValidator(_unique),
 ]
 RetentionDays = Annotated[
     int,
     Field(ge=1, le=36500, description="Days after creation when `board purge` anonymises it"),
+    Integral,
 ]
 
 
 class Input(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error rather than silently ignored."""
+    """Request bodies reject unknown fields, so a typo is an error rather than silently ignored.
+
+    A field whose default is None may be left out; sending null for it is refused (and the
+    schema offers no null) unless it is in `nullable`, where null means something: no section,
+    no link, keep forever, a generated slug."""
 
     # Strict: JSON true is not goal 1 and "3" is not a number.
     model_config = ConfigDict(extra="forbid", strict=True)
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def _not_null(cls) -> list[str]:
+        return [
+            name
+            for name, field in cls.model_fields.items()
+            if field.default is None and name not in cls.nullable
+        ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            sent_null = [name for name in cls._not_null() if name in data and data[name] is None]
+            if sent_null:
+                raise ValueError(f"{sent_null[0]} cannot be null; leave it out to keep it")
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        model = handler.resolve_ref_schema(schema)
+        for name in cls._not_null():
+            prop = model["properties"][name]
+            prop.pop("default", None)
+            branches = [b for b in prop.pop("anyOf", []) if b != {"type": "null"}]
+            if len(branches) == 1:
+                prop.update(branches[0])
+            elif branches:
+                prop["anyOf"] = branches
+        return schema
 
 
 class BoardCreate(Input):
+    nullable = frozenset({"slug"})
+
     title: Title
     slug: Annotated[str, Field(pattern=SLUG_PATTERN)] | None = None
     description: Description = ""
@@ -142,6 +242,8 @@ class BoardCreate(Input):
 
 
 class BoardUpdate(Input):
+    nullable = frozenset({"retention_days"})
+
     title: Title | None = None
     description: Description | None = None
     moderation: Moderation | None = None
@@ -160,7 +262,7 @@ class SectionCreate(Input):
 
 class SectionUpdate(Input):
     title: SectionTitle | None = None
-    position: Annotated[int, Field(ge=0, le=1000)] | None = None
+    position: Annotated[int, Field(ge=0, le=1000), Integral] | None = None
 
 
 class ParticipantCreate(Input):
@@ -168,7 +270,9 @@ class ParticipantCreate(Input):
 
 
 class NoteCreate(Input):
-    client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    nullable = frozenset({"section_id", "link"})
+
+    client_id: Annotated[str, Field(pattern=CLIENT_ID_PATTERN)]
     body: NoteBody
     sdgs: Goals = []
     targets: Targets = Field([], description="SDG target codes; each one adds its goal to `sdgs`")
@@ -184,6 +288,8 @@ class NoteCreate(Input):
 
 class NoteUpdate(Input):
     """Authors may change content; moderators may also change status, pin, section and order."""
+
+    nullable = frozenset({"section_id", "link"})
 
     body: NoteBody | None = None
     sdgs: Goals | None = None
@@ -348,7 +454,7 @@ class Stats(BaseModel):
 
 
 class ModeratorCreate(Input):
-    name: Annotated[str, _trimmed(1, NAME_MAX), Storable]
+    name: Annotated[str, _text(1, NAME_MAX), Trimmed, Storable]
 
 
 class ModeratorPublic(BaseModel):

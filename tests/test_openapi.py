@@ -11,8 +11,9 @@ from conftest import Api, auth
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from board import schemas, sdg
 from board.openapi import openapi_path
-from board.schemas import COLORS, NOTE_MAX, TARGET_PATTERN
+from board.schemas import COLORS, NOTE_MAX
 
 REF_PREFIX = "#/components/schemas/"
 # The document does not describe the route that serves it (as FastAPI's does not either).
@@ -121,7 +122,8 @@ def test_request_bodies_are_strict_objects(document: dict[str, Any]) -> None:
 
 
 def test_note_create_schema_states_the_apps_limits(document: dict[str, Any]) -> None:
-    """NoteCreate says what the app enforces: body 1..2000 chars, sdgs 1..17, targets, colours."""
+    """NoteCreate says what the app enforces: body 1..2000 chars, sdgs 1..17, the catalogue's
+    target codes, colours."""
     schemas = document["components"]["schemas"]
     note = document["paths"]["/api/boards/{slug}/notes"]["post"]
     ref = note["requestBody"]["content"]["application/json"]["schema"]["$ref"]
@@ -137,7 +139,7 @@ def test_note_create_schema_states_the_apps_limits(document: dict[str, Any]) -> 
     assert props["sdgs"]["type"] == "array" and props["sdgs"]["maxItems"] == 17
     assert props["sdgs"]["items"] == {"type": "integer", "minimum": 1, "maximum": 17}
     assert props["targets"]["type"] == "array" and props["targets"]["maxItems"] == 169
-    assert props["targets"]["items"] == {"type": "string", "pattern": TARGET_PATTERN}
+    assert props["targets"]["items"] == {"type": "string", "enum": list(sdg.targets())}
     assert props["color"]["enum"] == list(COLORS)
     section = [s for s in props["section_id"]["anyOf"] if s.get("type") == "integer"]
     assert section == [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}]
@@ -158,7 +160,9 @@ def schema_accepts(schema: dict[str, Any], value: Any, schemas: dict[str, Any]) 
         "object": isinstance(value, dict),
         "array": isinstance(value, list),
         "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
+        # JSON Schema: 3.0 is an integer too.
+        "integer": (isinstance(value, int) and not isinstance(value, bool))
+        or (isinstance(value, float) and value.is_integer()),
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "boolean": isinstance(value, bool),
         "null": value is None,
@@ -170,7 +174,9 @@ def schema_accepts(schema: dict[str, Any], value: Any, schemas: dict[str, Any]) 
     if isinstance(value, str):
         if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
             return False
-        if "pattern" in schema and not re.search(schema["pattern"], value):
+        # ECMAScript's `$` is the end of the text; Python's also matches before a final newline.
+        pattern = schema.get("pattern", "").removesuffix("$") + r"\Z"
+        if "pattern" in schema and not re.search(pattern, value):
             return False
     if (
         isinstance(value, int | float)
@@ -217,6 +223,22 @@ NOTE_SPOT_CHECKS = [
     pytest.param({"client_id": "a b"}, False, id="client_id-with-space"),
     pytest.param({"client_id": "a" * 65}, False, id="client_id-65-chars"),
     pytest.param({"nope": 1}, False, id="unknown-field"),
+    pytest.param({"body": "  Lapp\n"}, True, id="body-with-edge-whitespace"),
+    pytest.param({"body": "x" * NOTE_MAX + " "}, False, id="body-2000-chars-plus-a-space"),
+    pytest.param({"body": "\u00a0\u2003\n"}, False, id="body-only-unicode-whitespace"),
+    pytest.param({"body": "før\x00etter"}, False, id="body-with-nul"),
+    pytest.param({"body": "a\x01\x1fb"}, True, id="body-with-other-control-chars"),
+    pytest.param({"link": "https://example.no/krav?a=1#b"}, True, id="link-https"),
+    pytest.param({"link": "HTTP://[::1]:8000/"}, True, id="link-ipv6-upper-case-scheme"),
+    pytest.param({"link": ""}, True, id="link-empty-is-none"),
+    pytest.param({"link": None}, True, id="link-null-is-none"),
+    pytest.param({"link": "https://example.no/a\tb"}, False, id="link-with-tab"),
+    pytest.param({"link": "https://example.no/\n"}, False, id="link-final-newline"),
+    pytest.param({"link": "http://["}, False, id="link-unclosed-bracket"),
+    pytest.param({"link": "mailto:a@example.no"}, False, id="link-mailto"),
+    pytest.param({"sdgs": [3.0]}, True, id="sdgs-3.0-is-an-integer"),
+    pytest.param({"section_id": None}, True, id="section_id-null-is-none"),
+    pytest.param({"color": None}, False, id="color-null"),
 ]
 
 
@@ -275,3 +297,205 @@ def test_markdown_export_is_described_with_its_type_and_options(
             )
             assert response.status_code == 200, (name, value, response.text)
             assert response.headers["content-type"].startswith("text/markdown")
+
+
+def test_a_repeated_client_id_is_a_declared_200_with_the_note(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """POST notes declares 200 with the note for a repeat, and a repeat gets exactly that."""
+    responses = document["paths"]["/api/boards/{slug}/notes"]["post"]["responses"]
+    assert responses["200"]["content"] == responses["201"]["content"]
+    slug, _ = api.create_board()
+    token = api.join(slug)["token"]
+    first = api.post(slug, token, client_id="gjentatt")
+    again = api.post(slug, token, client_id="gjentatt")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+
+
+OPTIONAL_BODIES = [
+    ("post", "/api/boards/{slug}/participants", 201),
+    ("patch", "/api/boards/{slug}", 200),
+    ("patch", "/api/boards/{slug}/sections/{section_id}", 200),
+    ("patch", "/api/boards/{slug}/notes/{note_id}", 200),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), OPTIONAL_BODIES)
+def test_a_body_of_optional_fields_is_optional_in_both(
+    api: Api, document: dict[str, Any], method: str, path: str, status: int
+) -> None:
+    """A request body whose fields are all optional is optional in the document, and the app
+    answers a request without one as it would `{}`."""
+    assert document["paths"][path][method]["requestBody"]["required"] is False
+    slug, key = api.create_board(sections=["A"])
+    section_id = api.snapshot(slug)["board"]["sections"][0]["id"]
+    note_id = api.note(slug, key)["id"]
+    url = path.format(slug=slug, section_id=section_id, note_id=note_id)
+    response = api.client.request(method.upper(), url, headers=auth(key))
+    assert response.status_code == status, response.text
+
+
+def test_bodies_with_required_fields_are_required(document: dict[str, Any]) -> None:
+    """Every other request body is required in the document (the app answers 422 without it,
+    which tests/test_bad_input.py proves per route)."""
+    optional = {(method, path) for method, path, _ in OPTIONAL_BODIES}
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            if "requestBody" in op:
+                assert op["requestBody"]["required"] is ((method, path) not in optional), path
+
+
+def nullable_fields(schema: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for name, prop in schema["properties"].items()
+        if {"type": "null"} in prop.get("anyOf", [])
+    }
+
+
+def test_null_is_offered_only_where_it_means_something(document: dict[str, Any]) -> None:
+    """The input schemas offer null only for no slug (generate one), no retention, no section
+    and no link; every other optional field must be left out instead."""
+    schemas = document["components"]["schemas"]
+    offered = {
+        name: nullable_fields(schema)
+        for name, schema in schemas.items()
+        if name.endswith(("Create", "Update"))
+    }
+    assert offered == {
+        "BoardCreate": {"slug"},
+        "BoardUpdate": {"retention_days"},
+        "SectionCreate": set(),
+        "SectionUpdate": set(),
+        "ParticipantCreate": set(),
+        "NoteCreate": {"section_id", "link"},
+        "NoteUpdate": {"section_id", "link"},
+        "CommentCreate": set(),
+        "ModeratorCreate": set(),
+    }
+
+
+def test_null_means_what_the_document_says(api: Api) -> None:
+    """Null clears retention, a note's link and section; null for a plain setting is a 422."""
+    slug, key = api.create_board(sections=["A"])
+    section_id = api.snapshot(slug)["board"]["sections"][0]["id"]
+    board = f"/api/boards/{slug}"
+    assert api.client.patch(board, json={"retention_days": 30}, headers=auth(key)).is_success
+    cleared = api.client.patch(board, json={"retention_days": None}, headers=auth(key))
+    assert cleared.json()["retention_days"] is None
+    note = api.note(slug, key, link="https://example.no/", section_id=section_id)
+    edited = api.client.patch(
+        f"{board}/notes/{note['id']}", json={"link": None, "section_id": None}, headers=auth(key)
+    )
+    assert (edited.json()["link"], edited.json()["section_id"]) == (None, None)
+    refused = api.client.patch(board, json={"locked": None}, headers=auth(key))
+    assert refused.status_code == 422 and "locked cannot be null" in refused.text
+
+
+def test_text_is_counted_as_sent_and_stored_trimmed(api: Api, document: dict[str, Any]) -> None:
+    """A moderator name is at most 60 characters as sent, edge whitespace included (as the
+    schema's maxLength counts), and is stored without that whitespace."""
+    schema = document["components"]["schemas"]["ModeratorCreate"]["properties"]["name"]
+    assert schema["maxLength"] == 60
+    slug, key = api.create_board()
+    url = f"/api/boards/{slug}/moderators"
+    too_long = api.client.post(url, json={"name": "x" * 60 + "  "}, headers=auth(key))
+    assert too_long.status_code == 422, too_long.text
+    made = api.client.post(url, json={"name": " Hilde\u00a0"}, headers=auth(key))
+    assert made.status_code == 201 and made.json()["name"] == "Hilde"
+
+
+def test_the_time_zones_the_document_lists_are_the_ones_accepted(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """BoardUpdate's timezone lists the IANA names; a listed one is accepted, others are not."""
+    zones = document["components"]["schemas"]["BoardUpdate"]["properties"]["timezone"]["enum"]
+    assert "Europe/Oslo" in zones and "Mars/Olympus_Mons" not in zones
+    slug, key = api.create_board()
+    for zone, status in ((zones[-1], 200), (zones[0], 200), ("europe/oslo", 422)):
+        response = api.client.patch(
+            f"/api/boards/{slug}", json={"timezone": zone}, headers=auth(key)
+        )
+        assert response.status_code == status, (zone, response.text)
+
+
+def test_every_database_route_declares_503_with_retry_after(document: dict[str, Any]) -> None:
+    """Each operation but the SDG catalogue (served from memory) declares the outage's 503 with
+    the error envelope and Retry-After; rate-limited ones declare 429 the same way."""
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            responses = op["responses"]
+            if path == "/api/sdgs":
+                assert "503" not in responses
+                continue
+            for status in ("503", "429") if "429" in responses else ("503",):
+                assert responses[status]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+                envelope = responses[status]["content"]["application/json"]["schema"]
+                assert envelope == {"$ref": REF_PREFIX + "ErrorEnvelope"}, (method, path)
+
+
+@pytest.mark.parametrize(("before", "status"), [(2**31 - 1, 200), (2**31, 400)])
+def test_the_audit_cursor_bound_is_in_the_document(
+    api: Api, document: dict[str, Any], before: int, status: int
+) -> None:
+    """`before` is declared up to 2**31 - 1 (a database id); the app takes that, not one more."""
+    params = document["paths"]["/api/boards/{slug}/audit"]["get"]["parameters"]
+    (cursor,) = [p for p in params if p["name"] == "before"]
+    assert cursor["schema"]["maximum"] == 2**31 - 1
+    slug, key = api.create_board()
+    response = api.client.get(f"/api/boards/{slug}/audit?before={before}", headers=auth(key))
+    assert response.status_code == status, response.text
+
+
+def test_the_events_cursor_is_declared(document: dict[str, Any]) -> None:
+    """GET events declares `since` as the non-negative integer the app reads."""
+    params = document["paths"]["/api/boards/{slug}/events"]["get"]["parameters"]
+    (since,) = [p for p in params if p["name"] == "since"]
+    assert since["schema"]["type"] == "integer" and since["schema"]["minimum"] == 0
+
+
+def test_the_schema_s_whitespace_is_what_the_server_trims() -> None:
+    """The whitespace class in the text patterns holds exactly the characters text is trimmed
+    of, over the whole Basic Multilingual Plane, so "not blank" means the same to both."""
+    in_class = re.compile(rf"[{schemas._SPACE}]")
+    for code in range(0x10000):
+        char = chr(code)
+        assert bool(in_class.fullmatch(char)) is (char in schemas.WHITESPACE), hex(code)
+    assert schemas.NoteCreate.model_validate({"client_id": "a", "body": "\u3000x\x85"}).body == "x"
+
+
+def test_if_match_is_declared_with_the_pattern_the_app_checks(
+    api: Api, document: dict[str, Any]
+) -> None:
+    """PATCH note declares If-Match with the app's pattern: forms it allows are a 200 (current)
+    or 409 (stale), a form it refuses is a 400."""
+    params = document["paths"]["/api/boards/{slug}/notes/{note_id}"]["patch"]["parameters"]
+    (header,) = [p for p in params if p["in"] == "header"]
+    assert header["name"] == "If-Match" and header["required"] is False
+    slug, key = api.create_board()
+    note = api.note(slug, key)
+    url = f"/api/boards/{slug}/notes/{note['id']}"
+    for value, status in (("*", 200), ('W/"2"', 200), (' "99" ', 409), ("2.0", 400)):
+        assert bool(re.fullmatch(header["schema"]["pattern"], value)) is (status != 400)
+        response = api.client.patch(
+            url, json={"pinned": True}, headers=auth(key) | {"If-Match": value}
+        )
+        assert response.status_code == status, (value, response.text)
+
+
+def test_etag_routes_declare_if_none_match_and_304(api: Api, document: dict[str, Any]) -> None:
+    """The snapshot and the catalogue declare If-None-Match and a 304, which a current ETag gets."""
+    for path in ("/api/sdgs", "/api/boards/{slug}"):
+        operation = document["paths"][path]["get"]
+        headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert headers == ["If-None-Match"] and "304" in operation["responses"], path
+    etag = api.client.get("/api/sdgs").headers["etag"]
+    assert api.client.get("/api/sdgs", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_body_of_only_whitespace_is_malformed_even_where_a_body_is_optional(api: Api) -> None:
+    """No body is `{}` where the body is optional, but whitespace alone is not JSON: 400."""
+    slug, _ = api.create_board()
+    response = api.client.post(f"/api/boards/{slug}/participants", content=b"\r\n\r\n")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_json"

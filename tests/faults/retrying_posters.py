@@ -95,6 +95,35 @@ async def keep_posting(
             await post_until_acknowledged(http, slug, token, client_id, body, tally, rng, deadline)
 
 
+def start_posting(
+    base_url: str,
+    slug: str,
+    tokens: list[str],
+    enough: asyncio.Event,
+    tally: Tally,
+    most: int,
+    deadline: float,
+    seed: int,
+) -> list[asyncio.Task[None]]:
+    """One `keep_posting` task per token, each with jitter of its own from `seed`."""
+    return [
+        asyncio.create_task(
+            keep_posting(
+                base_url,
+                slug,
+                token,
+                poster,
+                enough,
+                tally,
+                most,
+                deadline,
+                random.Random(f"{seed}-{poster}"),  # noqa: S311 - jitter, not secrets
+            )
+        )
+        for poster, token in enumerate(tokens)
+    ]
+
+
 async def post_all(
     base_url: str,
     slug: str,

@@ -21,7 +21,7 @@ import pytest
 from board_state import all_events, assert_log_whole, assert_server_clean, open_board, snapshot
 from conftest import ADMIN_TOKEN
 from killable import KillableServer
-from retrying_posters import Tally, keep_posting, until_acknowledged
+from retrying_posters import Tally, start_posting, until_acknowledged
 from servers import NO_LIMITS, board_env
 
 pytestmark = pytest.mark.slow
@@ -44,22 +44,9 @@ async def post_through_kills(
     acknowledged at each kill."""
     enough = asyncio.Event()
     deadline = time.monotonic() + RUN_SECONDS
-    posting = [
-        asyncio.create_task(
-            keep_posting(
-                server.url,
-                slug,
-                token,
-                poster,
-                enough,
-                tally,
-                MOST_PER_POSTER,
-                deadline,
-                random.Random(f"{SEED}-{poster}"),  # noqa: S311 - jitter, not secrets
-            )
-        )
-        for poster, token in enumerate(tokens)
-    ]
+    posting = start_posting(
+        server.url, slug, tokens, enough, tally, MOST_PER_POSTER, deadline, SEED
+    )
     acknowledged_at_kill = []
     try:
         for _ in range(KILLS + 1):

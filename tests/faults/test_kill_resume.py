@@ -20,7 +20,7 @@ from board_state import all_events, assert_server_clean, board_seq, open_board, 
 from conftest import ADMIN_TOKEN
 from killable import KillableServer
 from resuming_viewer import ResumingViewer, Session
-from retrying_posters import Tally, keep_posting, post_all, until_acknowledged
+from retrying_posters import Tally, post_all, start_posting, until_acknowledged
 from servers import NO_LIMITS, board_env
 
 pytestmark = pytest.mark.slow
@@ -88,22 +88,9 @@ async def follow_through_kills(
     rng = random.Random(SEED)  # noqa: S311 - reproducible kill moments, not secrets
     tally, enough = Tally(), asyncio.Event()
     deadline = time.monotonic() + RUN_SECONDS
-    posting = [
-        asyncio.create_task(
-            keep_posting(
-                server.url,
-                slug,
-                token,
-                poster,
-                enough,
-                tally,
-                MOST_PER_POSTER,
-                deadline,
-                random.Random(f"{SEED}-{poster}"),  # noqa: S311 - jitter, not secrets
-            )
-        )
-        for poster, token in enumerate(tokens)
-    ]
+    posting = start_posting(
+        server.url, slug, tokens, enough, tally, MOST_PER_POSTER, deadline, SEED
+    )
     following = None
     try:
         for _ in range(KILLS):

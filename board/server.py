@@ -1,4 +1,5 @@
-"""How `board serve` runs uvicorn: WebSocket limits, and a shutdown that says "restarting"."""
+"""How `board serve` runs uvicorn: WebSocket limits, garbage sweeps, and a shutdown that says
+"restarting"."""
 
 from __future__ import annotations
 

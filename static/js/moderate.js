@@ -2,31 +2,28 @@
 // browsers never send to a server; it is moved to sessionStorage (this tab only) and the fragment
 // is taken out of the address bar, so it does not linger in history or screenshots.
 
-import { ApiError, boardPath, request, sdgs } from "./api.js";
-import { Announcer } from "./announce.js";
-import { connectionIndicator, flash, startPage } from "./common.js";
-import { $, clear, h, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
-import { onLocale, t, useBoardLocale } from "./i18n.js";
-import { Live } from "./live.js";
-import { Columns, GoalCounts, NoteCard } from "./notes.js";
+import { ApiError, boardPath, request } from "./api.js";
+import { flash, startPage } from "./common.js";
+import { $, clear, h, storageGet, storageSet, uid } from "./dom.js";
+import { onLocale, t } from "./i18n.js";
+import { Columns, NoteCard } from "./notes.js";
+import { BoardPage } from "./page.js";
 import { mountChart } from "./chart.js";
 import { byNumber, goalName, paint } from "./sdg.js";
 import { TargetPicker } from "./targets.js";
-import { BoardState, boardOrder } from "./state.js";
+import { boardOrder } from "./state.js";
 import { AuditPanel } from "./audit.js";
 import { KeysPanel } from "./keys.js";
 
-const slug = slugFromPath();
+const page = new BoardPage();
+const { slug, state, counts, message, announcer } = page;
 const keyName = `pinboard:moderator:${slug}`;
-const state = new BoardState();
-const counts = new GoalCounts();
 const isVisible = (note) => note.status === "visible";
 let key = takeKeyFromFragment() || storageGet(sessionStorage, keyName, null);
 let show = "all";
 let goals = new Map();
 let catalogue = [];
 let chart = null;
-let loaded = false;
 let live = null;
 let audit = null;
 let keys = null;
@@ -34,9 +31,6 @@ let keys = null;
 // events (a note's author carries no ban state).
 const banned = new Set();
 
-const message = $("#message");
-const announcer = new Announcer($("#announcer"));
-const setConnection = connectionIndicator($("#connection"));
 const oldestFirst = (a, b) => a.id - b.id;
 const queue = new Columns($("#queue"), {
   compare: oldestFirst,
@@ -72,10 +66,15 @@ function makeCard(note) {
 
 // --- live state ---------------------------------------------------------------------------
 
-state.subscribe((change) => {
-  if (change.type === "load") {
-    if (!loaded) useBoardLocale(state.board.locale);
-    loaded = true;
+const updateCards = (change) => {
+  for (const columns of [queue, all]) {
+    const card = columns.cards.get(change.note.id);
+    if (card) card.update(change.note);
+  }
+};
+
+page.follow({
+  load() {
     renderBoard();
     queue.setSections([]);
     queue.fill(state.notes.values(), makeCard);
@@ -83,12 +82,14 @@ state.subscribe((change) => {
     all.fill(state.notes.values(), makeCard);
     counts.reset(state.notes.values(), isVisible);
     renderStats();
-  } else if (change.type === "board") {
+  },
+  board(change) {
     const before = change.previous ? JSON.stringify(change.previous.sections) : "";
     renderBoard();
     if (before !== JSON.stringify(change.board.sections)) all.setSections(change.board.sections);
     for (const card of all.cards.values()) refreshMod(card);
-  } else if (change.type === "note") {
+  },
+  note(change) {
     const { note, previous } = change;
     counts.change(previous, note, isVisible);
     queue.place(note, makeCard);
@@ -97,17 +98,15 @@ state.subscribe((change) => {
       announcer.note(note);
     }
     renderStats();
-  } else if (change.type === "remove") {
+  },
+  remove(change) {
     counts.change(change.previous, null, isVisible);
     queue.remove(change.id);
     all.remove(change.id);
     renderStats();
-  } else {
-    for (const columns of [queue, all]) {
-      const card = columns.cards.get(change.note.id);
-      if (card) card.update(change.note);
-    }
-  }
+  },
+  likes: updateCards,
+  comments: updateCards,
 });
 
 let statsFrame = 0;
@@ -577,11 +576,8 @@ function open() {
   $("#key-form").hidden = true;
   $("#console").hidden = false;
   $("#sign-out").hidden = false;
-  live = new Live({
-    slug,
-    state,
+  live = page.live({
     token: key,
-    onStatus: setConnection,
     onPresence: (n) => {
       $("#stat-viewers").textContent = String(n);
     },
@@ -596,7 +592,7 @@ function open() {
         storageSet(sessionStorage, keyName, undefined);
         askForKey(t("key_invalid"));
       } else {
-        flash(message, t("load_failed", { message: error.message }), "error");
+        page.loadFailed(error);
       }
     },
   });
@@ -614,17 +610,14 @@ function open() {
 
 async function main() {
   startPage();
-  try {
-    catalogue = await sdgs();
-  } catch (error) {
-    flash(message, t("load_failed", { message: error.message }), "error");
-    return;
-  }
+  const found = await page.loadCatalogue();
+  if (!found) return;
+  catalogue = found;
   goals = byNumber(catalogue);
   chart = mountChart(catalogue);
   wireControls();
   onLocale(() => {
-    if (!loaded) return;
+    if (!page.loaded) return;
     renderBoard();
     queue.relabel();
     all.relabel();

@@ -1,69 +1,60 @@
 // The presenter view, /b/{slug}/present: large notes for screen sharing (pinned first, newest
 // next), a live bar chart per goal, a QR code and short link to join, and a slideshow.
 
-import { sdgs } from "./api.js";
-import { Announcer } from "./announce.js";
-import { connectionIndicator, flash, startPage } from "./common.js";
-import { $, clear, slugFromPath } from "./dom.js";
-import { onLocale, t, useBoardLocale } from "./i18n.js";
-import { Live } from "./live.js";
-import { Columns, GoalCounts, NoteCard } from "./notes.js";
+import { startPage } from "./common.js";
+import { $, clear } from "./dom.js";
+import { onLocale, t } from "./i18n.js";
+import { Columns, NoteCard } from "./notes.js";
+import { BoardPage } from "./page.js";
 import { qrSvg } from "./qr.js";
 import { mountChart } from "./chart.js";
 import { byNumber } from "./sdg.js";
-import { BoardState, newestFirst } from "./state.js";
+import { newestFirst } from "./state.js";
 
-const slug = slugFromPath();
-const state = new BoardState();
-const counts = new GoalCounts();
+const page = new BoardPage();
+const { slug, state, counts, announcer } = page;
 const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
-let loaded = false;
 
-const message = $("#message");
-const announcer = new Announcer($("#announcer"));
-const setConnection = connectionIndicator($("#connection"));
 const wall = new Columns($("#present-notes"), {
   compare: newestFirst,
   onCount: (n) => {
-    $("#present-empty").hidden = !loaded || n > 0;
+    $("#present-empty").hidden = !page.loaded || n > 0;
   },
 });
 const makeCard = (note) => new NoteCard(note, { goals });
 
-state.subscribe((change) => {
-  if (change.type === "load") {
-    if (!loaded) useBoardLocale(state.board.locale);
-    loaded = true;
-    renderBoard();
+const updateCard = (change) => {
+  const card = wall.cards.get(change.note.id);
+  if (card) card.update(change.note);
+};
+
+page.follow({
+  load() {
+    page.renderHeading();
     wall.setSections([]);
     wall.fill(state.notes.values(), makeCard);
     counts.reset(state.notes.values(), () => true);
-  } else if (change.type === "board") {
-    renderBoard();
-  } else if (change.type === "note") {
+  },
+  board: () => page.renderHeading(),
+  note(change) {
     counts.change(change.previous, change.note, () => true);
     wall.place(change.note, makeCard);
     if (change.live && !change.previous) announcer.note(change.note);
-  } else if (change.type === "remove") {
+  },
+  remove(change) {
     counts.change(change.previous, null, () => true);
     wall.remove(change.id);
-  } else {
-    const card = wall.cards.get(change.note.id);
-    if (card) card.update(change.note);
-  }
+  },
+  likes: updateCard,
+  comments: updateCard,
+});
+// After each change is drawn, whatever it was: the chart and the slide shown.
+state.subscribe(() => {
   renderChart();
   if (slideshow.on) slideshow.refresh();
 });
-
-function renderBoard() {
-  const board = state.board;
-  document.title = `${board.title} · SDG Pinboard`;
-  $("#board-title").textContent = board.title;
-  $("#board-description").textContent = board.description;
-  $("#board-description").hidden = !board.description;
-}
 
 let chartFrame = 0;
 function renderChart() {
@@ -166,47 +157,27 @@ function wireSlideshow() {
   });
 }
 
-let viewers = null;
-function renderViewers() {
-  $("#viewers").textContent = viewers === null ? "" : t("online", { n: viewers });
-}
-
 async function main() {
   startPage();
   renderJoin();
   wireSlideshow();
-  let catalogue;
-  try {
-    catalogue = await sdgs();
-  } catch (error) {
-    flash(message, t("load_failed", { message: error.message }), "error");
-    return;
-  }
+  const catalogue = await page.loadCatalogue();
+  if (!catalogue) return;
   goals = byNumber(catalogue);
   chart = mountChart(catalogue);
   renderChart();
   onLocale(() => {
-    renderViewers();
+    page.renderViewers();
     renderJoin();
     $("#slideshow").textContent = slideshow.on ? t("slideshow_stop") : t("slideshow");
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
     chart.relabel();
-    if (!loaded) return;
+    if (!page.loaded) return;
     wall.relabel();
     renderChart();
     if (slideshow.on) slideshow.refresh();
   });
-  const live = new Live({
-    slug,
-    state,
-    onStatus: setConnection,
-    onPresence: (n) => {
-      viewers = n;
-      renderViewers();
-    },
-    onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
-  });
-  await live.start();
+  await page.live().start();
 }
 
 main();

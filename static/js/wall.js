@@ -1,22 +1,20 @@
 // The participant wall, /b/{slug}: join, post (through the outbox), read live, filter by goal,
 // like, comment, and edit or delete one's own notes.
 
-import { ApiError, boardPath, request, sdgs } from "./api.js";
-import { Announcer } from "./announce.js";
-import { connectionIndicator, flash, startPage } from "./common.js";
-import { $, clear, h, safeUrl, slugFromPath, storageGet, storageSet, uid } from "./dom.js";
-import { formatTime, onLocale, t, useBoardLocale } from "./i18n.js";
-import { Live } from "./live.js";
-import { Columns, GoalCounts, NoteCard } from "./notes.js";
+import { ApiError, boardPath, request } from "./api.js";
+import { flash, startPage } from "./common.js";
+import { $, clear, h, safeUrl, storageGet, storageSet, uid } from "./dom.js";
+import { formatTime, onLocale, t } from "./i18n.js";
+import { Columns, NoteCard } from "./notes.js";
 import { Outbox } from "./outbox.js";
+import { BoardPage } from "./page.js";
 import { byNumber, goalName, paint } from "./sdg.js";
 import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
-import { BoardState, boardOrder, newestFirst } from "./state.js";
+import { boardOrder, newestFirst } from "./state.js";
 
 const COLORS = ["yellow", "orange", "pink", "purple", "blue", "green", "white"];
-const slug = slugFromPath();
-const state = new BoardState();
-const counts = new GoalCounts();
+const page = new BoardPage();
+const { slug, state, counts, message, announcer, setConnection } = page;
 const filter = new Set();
 const targetFilter = new Set();
 const meKey = `pinboard:participant:${slug}`;
@@ -26,14 +24,10 @@ let liked = new Set(storageGet(localStorage, likedKey, []));
 let sortMode = storageGet(localStorage, "pinboard:sort", "board");
 let goals = new Map();
 let catalogue = [];
-let loaded = false;
 // The snapshot and the goals load at once; cards wait for the goals (they show them) (#14).
 let ready = false;
 let picker = null;
 
-const message = $("#message");
-const announcer = new Announcer($("#announcer"));
-const setConnection = connectionIndicator($("#connection"));
 const columns = new Columns($("#notes"), {
   compare: sortMode === "newest" ? newestFirst : boardOrder,
   matches: (note) =>
@@ -65,61 +59,62 @@ function makeCard(note) {
 
 // --- board and notes ---------------------------------------------------------------------
 
-state.subscribe(render);
+const updateCard = (change) => {
+  const card = columns.cards.get(change.note.id);
+  if (card) card.update(change.note);
+};
 
-function render(change) {
-  if (!ready) return; // the state keeps what came; the first render draws it all
-  if (change.type === "load") {
-    if (!loaded) useBoardLocale(state.board.locale);
-    loaded = true;
-    renderBoard();
-    counts.reset(state.notes.values(), () => true);
-    columns.setSections(state.board.sections);
-    columns.fill(state.notes.values(), makeCard);
-    for (const note of state.notes.values()) outbox.settle(note.client_id);
-    renderFilters();
-  } else if (change.type === "board") {
-    const before = change.previous ? JSON.stringify(change.previous.sections) : "";
-    renderBoard();
-    if (before !== JSON.stringify(change.board.sections)) columns.setSections(change.board.sections);
-    columns.each(refreshActions);
-  } else if (change.type === "note") {
-    const { note, previous } = change;
-    counts.change(previous, note, () => true);
-    columns.place(note, makeCard);
-    const waited = outbox.items.get(note.client_id);
-    if (waited) {
-      outbox.settle(note.client_id);
-      if (waited.state === "awaiting") announcer.say(t("announce_approved"));
-    } else if (change.live && !previous && !isOwn(note)) {
-      announcer.note(note);
-    }
-    renderFilters();
-  } else if (change.type === "remove") {
-    counts.change(change.previous, null, () => true);
-    columns.remove(change.id);
-    renderFilters();
-  } else if (change.type === "likes" || change.type === "comments") {
-    const card = columns.cards.get(change.note.id);
-    if (card) card.update(change.note);
-  }
-}
+// Until the goals are in, the state keeps what came; the first render draws it all.
+const render = page.follow(
+  {
+    load() {
+      renderBoard();
+      counts.reset(state.notes.values(), () => true);
+      columns.setSections(state.board.sections);
+      columns.fill(state.notes.values(), makeCard);
+      for (const note of state.notes.values()) outbox.settle(note.client_id);
+      renderFilters();
+    },
+    board(change) {
+      const before = change.previous ? JSON.stringify(change.previous.sections) : "";
+      renderBoard();
+      if (before !== JSON.stringify(change.board.sections)) columns.setSections(change.board.sections);
+      columns.each(refreshActions);
+    },
+    note(change) {
+      const { note, previous } = change;
+      counts.change(previous, note, () => true);
+      columns.place(note, makeCard);
+      const waited = outbox.items.get(note.client_id);
+      if (waited) {
+        outbox.settle(note.client_id);
+        if (waited.state === "awaiting") announcer.say(t("announce_approved"));
+      } else if (change.live && !previous && !isOwn(note)) {
+        announcer.note(note);
+      }
+      renderFilters();
+    },
+    remove(change) {
+      counts.change(change.previous, null, () => true);
+      columns.remove(change.id);
+      renderFilters();
+    },
+    likes: updateCard,
+    comments: updateCard,
+  },
+  () => ready,
+);
 
 function renderBoard() {
-  const board = state.board;
-  document.title = `${board.title} · SDG Pinboard`;
-  $("#board-title").textContent = board.title;
-  const description = $("#board-description");
-  description.textContent = board.description;
-  description.hidden = !board.description;
+  page.renderHeading();
   renderCompose();
   renderSectionChoice();
 }
 
 function renderCount(shown) {
-  $("#note-total").textContent = loaded ? `(${t("count_notes", { n: shown })})` : "";
+  $("#note-total").textContent = page.loaded ? `(${t("count_notes", { n: shown })})` : "";
   const empty = $("#empty");
-  empty.hidden = !loaded || shown > 0;
+  empty.hidden = !page.loaded || shown > 0;
   empty.textContent = filter.size ? t("empty_filter") : t("empty");
 }
 
@@ -648,40 +643,25 @@ function renderFilters() {
 
 // --- start --------------------------------------------------------------------------------
 
-let viewers = null;
-function renderViewers() {
-  $("#viewers").textContent = viewers === null ? "" : t("online", { n: viewers });
-}
-
 async function main() {
   startPage();
   flash(message, t("loading"));
-  const live = new Live({
-    slug,
-    state,
+  const live = page.live({
     onStatus(status, detail) {
       setConnection(status, detail);
       for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
-    },
-    onPresence: (n) => {
-      viewers = n;
-      renderViewers();
     },
     onWelcome: () => {
       if (message.dataset.kind !== "error") flash(message, "");
       outbox.retryAll();
     },
-    onFatal: (error) => flash(message, t("load_failed", { message: error.message }), "error"),
   });
   // The snapshot need not wait for the goals (#14): both requests go out now.
-  const goalsLoaded = sdgs();
+  const goalsLoaded = page.loadCatalogue();
   const started = live.start();
-  try {
-    catalogue = await goalsLoaded;
-  } catch (error) {
-    flash(message, t("load_failed", { message: error.message }), "error");
-    return;
-  }
+  const found = await goalsLoaded;
+  if (!found) return;
+  catalogue = found;
   goals = byNumber(catalogue);
   buildTiles();
   buildColors();
@@ -689,11 +669,11 @@ async function main() {
   wireForms();
   for (const item of outbox.list()) renderOutboxItem(item, item.client_id);
   onLocale(() => {
-    renderViewers();
+    page.renderViewers();
     buildTiles();
     buildColors();
     picker.relabel();
-    if (!loaded) return;
+    if (!page.loaded) return;
     renderBoard();
     renderFilters();
     columns.relabel();
@@ -705,7 +685,7 @@ async function main() {
   // is still on its way, rather than while the first cards wait for it.
   else formatTime(new Date().toISOString());
   await started;
-  if (loaded) flash(message, "");
+  if (page.loaded) flash(message, "");
   outbox.retryAll();
 }
 

@@ -562,18 +562,3 @@ def test_goal_filter_chips_count_live_and_filter(server: Server, open_page: Open
     expect(page.locator("#notes .note:not([hidden])")).to_have_count(3)
     page.get_by_role("button", name="Alle mål").click()
     expect(page.locator("#notes .note:not([hidden])")).to_have_count(5)
-
-
-def test_every_text_exists_in_both_languages(server: Server, open_page: OpenPage) -> None:
-    """The bokmål and English string tables have the same keys, none of them empty."""
-    page = open_page(f"{server.url}/")
-    tables = page.evaluate(
-        """async () => {
-          const { STRINGS } = await import("/static/js/i18n.js");
-          const keys = (t) => Object.keys(t).filter((k) => t[k] !== "").sort();
-          return { nb: keys(STRINGS.nb), en: keys(STRINGS.en),
-                   all: [...Object.keys(STRINGS.nb), ...Object.keys(STRINGS.en)].length };
-        }"""
-    )
-    assert tables["nb"] == tables["en"]
-    assert tables["all"] == 2 * len(tables["nb"])

@@ -17,26 +17,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from .api import OPERATIONS
-from .assets import Assets, ServeAssets
-from .compression import GZip
-from .db import Store, create_engine
-from .errors import ApiError, error_response, handle_api_error
-from .events import Committed, committed_after
-from .headers import SecurityHeaders, not_a_page
-from .http import Context, IdConvertor, SlugConvertor
-from .hub import Handoff, Hub
-from .limits import Limits
-from .live import ExposeAbort, board_socket
-from .openapi import document
-from .outage import UNAVAILABLE, Outage
-from .pages import not_found_page, page_routes
-from .relay import RedisRelay
-from .resources import bundled
-from .retention import PURGE_INTERVAL, purge_expired
-from .settings import Settings
-from .snapshots import Snapshots
-from .writer import GroupCommit
+from board.domain.retention import PURGE_INTERVAL, purge_expired
+from board.errors import ApiError, error_response, handle_api_error
+from board.live.hub import Handoff, Hub
+from board.live.relay import RedisRelay
+from board.resources import bundled
+from board.settings import Settings
+from board.store.db import Store, create_engine
+from board.store.events import Committed, committed_after
+from board.store.writer import GroupCommit
+from board.web.api import OPERATIONS
+from board.web.assets import Assets, ServeAssets
+from board.web.compression import GZip
+from board.web.headers import SecurityHeaders, not_a_page
+from board.web.http import Context, IdConvertor, SlugConvertor
+from board.web.limits import Limits
+from board.web.openapi import document
+from board.web.outage import UNAVAILABLE, Outage
+from board.web.pages import not_found_page, page_routes
+from board.web.snapshots import Snapshots
+from board.web.socket import ExposeAbort, board_socket
 
 log = logging.getLogger("board")
 # /readyz: a database that does not answer SELECT 1 within this many seconds is not ready.

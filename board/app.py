@@ -25,16 +25,17 @@ from board.resources import bundled
 from board.settings import Settings
 from board.store.db import Store, create_engine
 from board.store.events import Committed, committed_after
+from board.store.unavailable import UNAVAILABLE
 from board.store.writer import GroupCommit
-from board.web.api import OPERATIONS
 from board.web.assets import Assets, ServeAssets
 from board.web.compression import GZip
 from board.web.headers import SecurityHeaders, not_a_page
 from board.web.http import Context, IdConvertor, SlugConvertor
 from board.web.limits import Limits
 from board.web.openapi import document
-from board.web.outage import UNAVAILABLE, Outage
+from board.web.outage import Outage
 from board.web.pages import not_found_page, page_routes
+from board.web.routes import OPERATIONS
 from board.web.snapshots import Snapshots
 from board.web.socket import ExposeAbort, board_socket
 
@@ -42,12 +43,13 @@ log = logging.getLogger("board")
 # /readyz: a database that does not answer SELECT 1 within this many seconds is not ready.
 READY_TIMEOUT = 1.0
 
-register_url_convertor("id", IdConvertor())
-register_url_convertor("slug", SlugConvertor())
-
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
     """Build the ASGI app. The database must already be at the latest migration."""
+    # Starlette's convertor registry is global: registering the same two again for each app is
+    # harmless, and it must happen before the routes below are compiled.
+    register_url_convertor("id", IdConvertor())
+    register_url_convertor("slug", SlugConvertor())
     settings = settings or Settings()
     store = store or Store(create_engine(settings.resolved_database_url, settings.db_timeout))
 

@@ -38,12 +38,12 @@ from board.domain.schemas import (
     Storable,
     Targets,
     TimeZone,
+    describe,
 )
 from board.domain.slug import SLUG_PATTERN
 from board.errors import ApiError
 from board.store.db import Store
 from board.store.models import Audit, Board, Comment, ModeratorKey, Note, Participant, Section
-from board.web.http import describe
 
 # Text is checked, never changed (no trimming): an import must give back exactly what was saved.
 Text = Annotated[str, Storable]

@@ -22,11 +22,11 @@ from board import __version__
 from board.archive import backup, export
 from board.archive import contents as archive
 from board.domain import boards, retention
+from board.domain.schemas import describe
 from board.domain.slug import SLUG_PATTERN
 from board.errors import ApiError
 from board.settings import Settings
 from board.store import db
-from board.web.http import describe
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    ValidationError,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -496,3 +497,16 @@ class ErrorBody(BaseModel):
 
 class ErrorEnvelope(BaseModel):
     error: ErrorBody
+
+
+def describe(exc: ValidationError) -> str:
+    """`field: problem; …` for the first few problems, phrased for a person."""
+    parts = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "request body"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern"))
+            message = PATTERN_MEANINGS.get(pattern, message)
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from board.store.db import GroupSpoiled, Store
-from board.web.outage import unavailable
+from board.store.unavailable import unavailable
 
 R = TypeVar("R")
 log = logging.getLogger("board.store.writer")

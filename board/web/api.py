@@ -1,16 +1,13 @@
 """The JSON API: thin handlers that parse, call a service function and shape the response.
 
-Each handler is declared with `@operation`, which is also what `openapi.py` describes, so the
-published schema and the routes cannot drift apart.
+Each handler is declared with `@operation` (operations.py), which is also what `openapi.py`
+describes, so the published schema and the routes cannot drift apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
-from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -52,100 +49,7 @@ from board.web.http import (
     query_choice,
     query_int,
 )
-
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-@dataclass(frozen=True)
-class Query:
-    """An optional query parameter (or header, `where="header"`) that takes one of `values` (the
-    first is the default), or whatever `schema` describes."""
-
-    name: str
-    values: tuple[str, ...]
-    description: str
-    schema: dict[str, Any] | None = None
-    where: str = "query"
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    endpoint: Endpoint
-    summary: str
-    who: str
-    body: type[BaseModel] | None
-    response: Any
-    status: int
-    query: tuple[Query, ...] = ()
-    media_type: str = "application/json"
-    # Rate limited (limits.py): the operation may answer 429 with Retry-After.
-    limited: bool = False
-    # Why the operation may also answer 200 with the same body (an idempotent repeat), if it can.
-    repeat: str | None = None
-    # Answers 304 to a matching If-None-Match.
-    cached: bool = False
-    # Needs the database: 503 `database_unavailable` with Retry-After while it is away (outage.py).
-    database: bool = True
-
-
-OPERATIONS: list[Operation] = []
-# Any value: an ETag the answer had is a 304, anything else the full answer.
-IF_NONE_MATCH = Query(
-    "If-None-Match",
-    (),
-    "The ETag of the copy the client has: 304 while it is current",
-    {"type": "string"},
-    where="header",
-)
-
-BOARD = "/api/boards/{slug:slug}"
-NOTE = BOARD + "/notes/{note_id:id}"
-
-
-def operation(
-    method: str,
-    path: str,
-    summary: str,
-    who: str,
-    *,
-    body: type[BaseModel] | None = None,
-    response: Any = None,
-    status: int = 200,
-    query: tuple[Query, ...] = (),
-    media_type: str = "application/json",
-    limited: bool = False,
-    repeat: str | None = None,
-    cached: bool = False,
-    database: bool = True,
-) -> Callable[[Endpoint], Endpoint]:
-    def register(endpoint: Endpoint) -> Endpoint:
-        OPERATIONS.append(
-            Operation(
-                method,
-                path,
-                endpoint,
-                summary,
-                who,
-                body,
-                response,
-                status,
-                query,
-                media_type,
-                limited,
-                repeat,
-                cached,
-                database,
-            )
-        )
-        return endpoint
-
-    return register
-
-
-def no_content() -> Response:
-    return Response(status_code=204)
+from board.web.operations import BOARD, IF_NONE_MATCH, NOTE, Query, no_content, operation
 
 
 @operation(
@@ -474,8 +378,3 @@ async def export_markdown(request: Request) -> Response:
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="{slug}.md"'},
     )
-
-
-# The moderation routes (moderator keys, bans, audit) live in their own module; importing it
-# here, after `operation` exists, registers them with the rest.
-from . import moderation_api  # noqa: E402, F401

@@ -14,7 +14,7 @@ from starlette.convertors import Convertor
 from starlette.requests import Request
 
 from board.domain.access import Credentials
-from board.domain.schemas import PATTERN_MEANINGS
+from board.domain.schemas import describe
 from board.errors import ApiError
 from board.settings import Settings
 from board.store.db import Store
@@ -109,19 +109,6 @@ def _reject_constant(name: str) -> Any:
 
 def _too_large(limit: int) -> ApiError:
     return ApiError(413, "too_large", f"the request body is larger than {limit} bytes")
-
-
-def describe(exc: ValidationError) -> str:
-    """`field: problem; …` for the first few problems, phrased for a person."""
-    parts = []
-    for error in exc.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "request body"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            pattern = str(error.get("ctx", {}).get("pattern"))
-            message = PATTERN_MEANINGS.get(pattern, message)
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
 
 
 def query_int(

@@ -13,8 +13,8 @@ from board.domain.schemas import (
     ModeratorCreated,
     ModeratorPublic,
 )
-from board.web.api import BOARD, Query, no_content, operation
 from board.web.http import call, credentials, parse, query_int
+from board.web.operations import BOARD, Query, no_content, operation
 
 # Ids are 32-bit in the database.
 MAX_ID = 2**31 - 1

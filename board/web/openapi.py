@@ -12,7 +12,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from board import __version__
 from board.domain.schemas import ErrorEnvelope
-from board.web.api import OPERATIONS, Operation
+from board.web.operations import Operation
+from board.web.routes import OPERATIONS
 
 REF = "#/components/schemas/{model}"
 ERRORS = {

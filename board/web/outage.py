@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 
-import psycopg
-import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from board.errors import error_response
+from board.store.unavailable import reason, unavailable
 
 log = logging.getLogger("board")
 
@@ -30,27 +28,6 @@ log = logging.getLogger("board")
 RETRY_AFTER = 3
 # How often, during an outage, the database is asked whether it is back.
 PROBE_INTERVAL = 0.5
-# What the database's being away looks like, whichever way it fails: refused or dropped
-# connections, a statement or pool that timed out, SQLite's locked or full database.
-UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.TimeoutError,
-    sqlite3.OperationalError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
-
-
-def unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database is away, rather than a bug."""
-    return isinstance(exc, UNAVAILABLE)
-
-
-def reason(exc: BaseException) -> str:
-    """The driver's own words, on one line, without SQLAlchemy's statement and link."""
-    original = getattr(exc, "orig", None) or exc
-    return " ".join(str(original).split()) or type(original).__name__
 
 
 class Outage:

@@ -17,37 +17,39 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from .api import OPERATIONS
-from .assets import Assets, ServeAssets
-from .compression import GZip
-from .db import Store, create_engine
-from .errors import ApiError, error_response, handle_api_error
-from .events import Committed, committed_after
-from .headers import SecurityHeaders, not_a_page
-from .http import Context, IdConvertor, SlugConvertor
-from .hub import Handoff, Hub
-from .limits import Limits
-from .live import ExposeAbort, board_socket
-from .openapi import document
-from .outage import UNAVAILABLE, Outage
-from .pages import not_found_page, page_routes
-from .relay import RedisRelay
-from .resources import bundled
-from .retention import PURGE_INTERVAL, purge_expired
-from .settings import Settings
-from .snapshots import Snapshots
-from .writer import GroupCommit
+from board.domain.retention import PURGE_INTERVAL, purge_expired
+from board.errors import ApiError, error_response, handle_api_error
+from board.live.hub import Handoff, Hub
+from board.live.relay import RedisRelay
+from board.resources import bundled
+from board.settings import Settings
+from board.store.db import Store, create_engine
+from board.store.events import Committed, committed_after
+from board.store.unavailable import UNAVAILABLE
+from board.store.writer import GroupCommit
+from board.web.assets import Assets, ServeAssets
+from board.web.compression import GZip
+from board.web.headers import SecurityHeaders, not_a_page
+from board.web.http import Context, IdConvertor, SlugConvertor
+from board.web.limits import Limits
+from board.web.openapi import document
+from board.web.outage import Outage
+from board.web.pages import not_found_page, page_routes
+from board.web.routes import OPERATIONS
+from board.web.snapshots import Snapshots
+from board.web.socket import ExposeAbort, board_socket
 
 log = logging.getLogger("board")
 # /readyz: a database that does not answer SELECT 1 within this many seconds is not ready.
 READY_TIMEOUT = 1.0
 
-register_url_convertor("id", IdConvertor())
-register_url_convertor("slug", SlugConvertor())
-
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Starlette:
     """Build the ASGI app. The database must already be at the latest migration."""
+    # Starlette's convertor registry is global: registering the same two again for each app is
+    # harmless, and it must happen before the routes below are compiled.
+    register_url_convertor("id", IdConvertor())
+    register_url_convertor("slug", SlugConvertor())
     settings = settings or Settings()
     store = store or Store(create_engine(settings.resolved_database_url, settings.db_timeout))
 

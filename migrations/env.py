@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from board.models import SQLModel
+from board.store.models import SQLModel
 
 engine = context.config.attributes["engine"]
 

@@ -20,9 +20,9 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from board import db
 from board.app import create_app
 from board.settings import Settings
+from board.store import db
 
 POSTGRES_URL = os.environ.get(
     "BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

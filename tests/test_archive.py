@@ -20,10 +20,12 @@ from servers import BOARD, board_env, run_board
 from starlette.testclient import TestClient
 from test_cli import assert_one_line_error, moderator_key
 
-from board import archive, backup, db
 from board.app import create_app
-from board.export import Options, render
+from board.archive import backup
+from board.archive import contents as archive
+from board.archive.export import Options, render
 from board.settings import Settings
+from board.store import db
 
 PUBLIC_URL = "https://pinboard.example.no"
 ROUND_TRIPS = [("sqlite", "postgresql"), ("postgresql", "sqlite")]

@@ -14,13 +14,13 @@ import pytest
 from conftest import ADMIN_TOKEN, auth
 from starlette.testclient import TestClient
 
-from board import db
 from board.app import create_app
-from board.assets import CATALOGUE, IMMUTABLE, Assets
-from board.compression import MINIMUM_SIZE, accepts_gzip
-from board.pages import CONTENT_SECURITY_POLICY
 from board.resources import bundled
 from board.settings import Settings
+from board.store import db
+from board.web.assets import CATALOGUE, IMMUTABLE, Assets
+from board.web.compression import MINIMUM_SIZE, accepts_gzip
+from board.web.pages import CONTENT_SECURITY_POLICY
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}

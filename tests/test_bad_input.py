@@ -20,9 +20,10 @@ import pytest
 from conftest import ADMIN_TOKEN, Api, auth
 from starlette.testclient import TestClient
 
-from board import boards, db
 from board.app import create_app
+from board.domain import boards
 from board.settings import Settings
+from board.store import db
 
 LIMIT = 64 * 1024  # the default BOARD_MAX_BODY_BYTES
 HUGE_ID = "99999999999999999999"  # 20 digits: more than 64 bits

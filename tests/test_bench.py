@@ -14,7 +14,7 @@ from servers import NO_LIMITS, board_env, free_port, run_board, serve
 
 from board.bench.assets import discover, module_imports, page_links
 from board.bench.visit import cache_entry, conditional
-from board.cli import main
+from board.cli.main import main
 from board.client import reconnect_delay
 
 slow = pytest.mark.slow

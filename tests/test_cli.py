@@ -13,9 +13,9 @@ from conftest import ADMIN_TOKEN, auth
 from servers import board_env, run_board, serve
 from starlette.testclient import TestClient
 
-from board import db
 from board.app import create_app
 from board.settings import Settings
+from board.store import db
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
 KEY_LINE = re.compile(r"Moderator key \(shown once, keep it safe\): (\S+)$", re.MULTILINE)

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from board import backup, export, sdg
-from board.archive import Archive
-from board.export import GroupBy, Options, link, render
+from board.archive import backup, export
+from board.archive.contents import Archive
+from board.archive.export import GroupBy, Options, link, render
+from board.domain import sdg
 
 MD = MarkdownIt("commonmark").enable("table")
 T0 = "2026-11-26T09:15:00Z"  # 10:15 in Oslo (winter time)

@@ -15,9 +15,9 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 
-from board.hub import text_frame
-from board.live import ExposeAbort, frame_writer
-from board.server import uvicorn_config
+from board.cli.server import uvicorn_config
+from board.live.hub import text_frame
+from board.web.socket import ExposeAbort, frame_writer
 
 
 async def endpoint(websocket: WebSocket) -> None:

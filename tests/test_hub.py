@@ -11,8 +11,8 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from board.events import Committed
-from board.hub import COSTLY_FLUSH, Client, Handoff, Hub
+from board.live.hub import COSTLY_FLUSH, Client, Handoff, Hub
+from board.store.events import Committed
 
 
 def event(seq: int, public: bool = True) -> Committed:

@@ -20,12 +20,12 @@ from starlette.testclient import TestClient
 from test_live_scale import REDIS_SERVER, RedisServer
 
 from board.app import create_app
-from board.db import Store
 from board.errors import ApiError
-from board.headers import NOT_A_PAGE, SecurityHeaders
-from board.limits import Limits, MemoryLimiter, Rate, RedisLimiter
-from board.pages import CONTENT_SECURITY_POLICY
 from board.settings import Settings
+from board.store.db import Store
+from board.web.headers import NOT_A_PAGE, SecurityHeaders
+from board.web.limits import Limits, MemoryLimiter, Rate, RedisLimiter
+from board.web.pages import CONTENT_SECURITY_POLICY
 
 
 def limited(what: str, **extra: Any) -> Settings:
@@ -142,7 +142,7 @@ def test_without_redis_each_process_counts_alone_and_says_so(
         finally:
             await limiter.close()
 
-    with caplog.at_level(logging.WARNING, logger="board.limits"):
+    with caplog.at_level(logging.WARNING, logger="board.web.limits"):
         waits = asyncio.run(scenario())
     assert waits[:2] == [0, 0] and waits[2] > 0
     messages = [r.getMessage() for r in caplog.records]

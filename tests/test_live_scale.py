@@ -32,7 +32,7 @@ from servers import NO_LIMITS, Server, board_env, free_port, run_board, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from board.live import CLOSE_TIMEOUT
+from board.web.socket import CLOSE_TIMEOUT
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from board import db
 from board.app import create_app
 from board.bench.wire import (
     CLOSE,
@@ -30,8 +29,9 @@ from board.bench.wire import (
     masked_text_frame,
     upgrade_request,
 )
-from board.server import uvicorn_config
+from board.cli.server import uvicorn_config
 from board.settings import Settings
+from board.store import db
 
 pytestmark = pytest.mark.slow
 

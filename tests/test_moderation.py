@@ -13,9 +13,9 @@ import pytest
 from conftest import ADMIN_TOKEN, Api, auth
 from sqlmodel import select
 
-from board import tokens, wordfilter
-from board.db import Store
-from board.models import Audit, ModeratorKey, Note, utcnow
+from board.domain import tokens, wordfilter
+from board.store.db import Store
+from board.store.models import Audit, ModeratorKey, Note, utcnow
 
 
 def patch_note(api: Api, slug: str, note_id: int, token: str, **change: Any) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from conftest import Api, auth
 
-from board import events
-from board.access import load_board
-from board.db import Store
+from board.domain.access import load_board
+from board.store import events
+from board.store.db import Store
 
 
 def test_participant_posts_a_note_and_everyone_sees_it(api: Api) -> None:

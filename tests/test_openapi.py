@@ -11,9 +11,9 @@ from conftest import Api, auth
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from board import schemas, sdg
-from board.openapi import openapi_path
-from board.schemas import COLORS, NOTE_MAX
+from board.domain import schemas, sdg
+from board.domain.schemas import COLORS, NOTE_MAX
+from board.web.openapi import openapi_path
 
 REF_PREFIX = "#/components/schemas/"
 # The document does not describe the route that serves it (as FastAPI's does not either).

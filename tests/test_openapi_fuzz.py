@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from servers import NO_LIMITS, Server, board_env, serve
 
-from board.api import OPERATIONS
+from board.web.routes import OPERATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import Api
 from starlette.testclient import TestClient
 
-from board.pages import CONTENT_SECURITY_POLICY, join_target
+from board.web.pages import CONTENT_SECURITY_POLICY, join_target
 
 HTML = {"Accept": "text/html"}
 

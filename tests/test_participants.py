@@ -7,9 +7,9 @@ import json
 from conftest import Api, auth
 from sqlmodel import Session, select
 
-from board.access import load_board
-from board.db import Store
-from board.models import Event, Participant
+from board.domain.access import load_board
+from board.store.db import Store
+from board.store.models import Event, Participant
 
 
 def test_join_returns_a_token_that_is_stored_only_as_a_hash(store: Store, api: Api) -> None:

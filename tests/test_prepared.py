@@ -8,10 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
-from board import access, boards, db, events, participants
-from board.models import Participant, utcnow
-from board.schemas import BoardCreate, BoardUpdate, ParticipantCreate
-from board.tokens import hash_token
+from board.domain import access, boards, participants
+from board.domain.schemas import BoardCreate, BoardUpdate, ParticipantCreate
+from board.domain.tokens import hash_token
+from board.store import db, events
+from board.store.models import Participant, utcnow
 
 
 def test_rows_convert_as_sqlalchemy_does(store: db.Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 from conftest import Api
 from starlette.testclient import TestClient
 
-from board import live
+from board.web import socket as live
 
 
 def hello(since: int | None) -> str:

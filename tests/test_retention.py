@@ -20,12 +20,13 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 from test_cli import assert_one_line_error
 
-from board import db, retention
-from board.access import load_board
 from board.app import create_app
-from board.db import Store
-from board.models import Audit, Comment, Event, Note, Participant, utcnow
+from board.domain import retention
+from board.domain.access import load_board
 from board.settings import Settings
+from board.store import db
+from board.store.db import Store
+from board.store.models import Audit, Comment, Event, Note, Participant, utcnow
 
 # Text that must be gone after a purge: names, and what deleted or erased notes said.
 GONE = ("Kari Nordmann", "Ola Hemmelig", "Angret innspill", "Slettet kommentar", "Skrivfeil")

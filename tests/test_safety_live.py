@@ -24,7 +24,7 @@ from test_live_scale import REDIS_SERVER, RedisServer
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from board.pages import CONTENT_SECURITY_POLICY
+from board.web.pages import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.slow
 

@@ -19,18 +19,19 @@ from conftest import ADMIN_TOKEN, Api, auth
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from board import boards, notes, snapshots
-from board.access import Credentials, load_board
 from board.app import create_app
-from board.boards import SnapshotRows
-from board.db import Store
-from board.events import committed_after
-from board.hub import Hub
-from board.models import Note
-from board.schemas import NoteCreate
+from board.domain import boards, notes
+from board.domain.access import Credentials, load_board
+from board.domain.boards import SnapshotRows
+from board.domain.schemas import NoteCreate
+from board.domain.views import note_view, note_with_comments
+from board.live.hub import Hub
 from board.settings import Settings
-from board.snapshots import GAP_FACTOR, INTERVAL, MAX_AGE, Build, Snapshots, matches
-from board.views import note_view, note_with_comments
+from board.store.db import Store
+from board.store.events import committed_after
+from board.store.models import Note
+from board.web import snapshots
+from board.web.snapshots import GAP_FACTOR, INTERVAL, MAX_AGE, Build, Snapshots, matches
 
 HERD = 100
 VARY = "Accept-Encoding, Authorization"

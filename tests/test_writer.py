@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from board import boards, db, notes, participants
-from board.access import Credentials, load_board
+from board.domain import boards, notes, participants
+from board.domain.access import Credentials, load_board
+from board.domain.schemas import BoardCreate, BoardUpdate, NoteCreate, ParticipantCreate
 from board.errors import ApiError
-from board.events import Committed
-from board.models import Section
-from board.schemas import BoardCreate, BoardUpdate, NoteCreate, ParticipantCreate
-from board.writer import GroupCommit
+from board.store import db
+from board.store.events import Committed
+from board.store.models import Section
+from board.store.writer import GroupCommit
 
 
 @pytest.fixture

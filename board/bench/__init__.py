@@ -1,6 +1,6 @@
 """`board bench`: load generators that speak the real protocol, in their own process.
 
-Each scenario is one module; the CLI (`board/cli.py`, `bench`) calls its `run_*` coroutine and
+Each scenario is one module; the CLI (`board/cli/main.py`, `bench`) calls its `run_*` coroutine and
 prints its report. Every phase of every scenario has a deadline; clients are raw-frame
 protocol speakers (asyncio.Protocol, no task per client where it can be avoided, no JSON
 parsing on the hot path).

@@ -38,12 +38,13 @@ def serve(port: int, mode: str) -> None:
     """The server side: the real app, with its writes where `mode` says."""
     import uvicorn
 
-    from board import db, http
     from board.app import create_app
     from board.settings import Settings
+    from board.store import db
+    from board.web import http
 
     if mode == "threadpool":
-        from board.writer import GroupCommit
+        from board.store.writer import GroupCommit
 
         # Never running, so every write goes to the thread pool.
         GroupCommit.start = lambda self: None  # type: ignore[method-assign]
@@ -52,7 +53,7 @@ def serve(port: int, mode: str) -> None:
         async def call_inline(request: Any, func: Any, *args: Any) -> Any:
             return func(http.context(request).store, *args)
 
-        import board.api
+        import board.web.api
 
         board.api.call = call_inline  # type: ignore[attr-defined]
     settings = Settings(admin_token=ADMIN)

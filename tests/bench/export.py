@@ -24,8 +24,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from board import archive, backup, db, export
-from board.models import Board, Comment, Note, Participant, Section
+from board.archive import backup, export
+from board.archive import contents as archive
+from board.store import db
+from board.store.models import Board, Comment, Note, Participant, Section
 
 # Norwegian procurement words, with characters the export must escape or keep.
 TEXT = (

@@ -29,11 +29,13 @@ PORT = 8768
 
 def serve_free_database(port: int) -> None:
     """`board serve`, with posting that stores nothing: the ceiling for any database."""
-    from board import cli, events, notes
-    from board.access import board_rules
-    from board.events import Committed
-    from board.models import Note, utcnow
-    from board.views import for_role, note_view
+    from board.cli import main as cli
+    from board.domain import notes
+    from board.domain.access import board_rules
+    from board.domain.views import for_role, note_view
+    from board.store import events
+    from board.store.events import Committed
+    from board.store.models import Note, utcnow
 
     last: dict[str, int] = {}
     lock = threading.Lock()

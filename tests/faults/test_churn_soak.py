@@ -21,7 +21,7 @@ from conftest import ADMIN_TOKEN, auth
 from resuming_viewer import ResumingViewer
 from servers import NO_LIMITS, board_env, serve
 
-from board.db import POOL
+from board.store.db import POOL
 
 pytestmark = pytest.mark.slow
 

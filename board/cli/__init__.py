@@ -1,0 +1,3 @@
+"""The command line (`board`): the commands (main), how `board serve` runs uvicorn (server), and
+the demo board (demo). The top layer: it may import every other package.
+"""

@@ -1,0 +1,93 @@
+"""Named moderator keys: the owner key (made with the board) adds keys for co-hosts, revokes them.
+
+A key is 256 random bits, shown once and stored as its SHA-256 (tokens.py). Revoking one writes a
+`moderator.revoke` event: the live fan-out closes that key's sockets in every process (hub.py), and
+the key's next request is a 401 like any unknown token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from board.domain import audit, tokens
+from board.domain.access import Credentials, load_board, require_moderator, require_owner
+from board.domain.schemas import ModeratorCreate
+from board.domain.views import timestamp
+from board.errors import ApiError, not_found
+from board.store import events
+from board.store.db import Store
+from board.store.models import ModeratorKey, utcnow
+
+# Keys a board may have in use at once: co-hosts, not a crowd.
+MAX_KEYS = 50
+
+
+def key_view(key: ModeratorKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "owner": key.owner,
+        "created_at": timestamp(key.created_at),
+        "revoked_at": timestamp(key.revoked_at) if key.revoked_at else None,
+    }
+
+
+def list_keys(store: Store, slug: str, creds: Credentials) -> list[dict[str, Any]]:
+    """Every key of the board, revoked ones too, oldest first (never a key or its hash)."""
+    with store.read() as session:
+        board = load_board(session, slug)
+        require_moderator(creds.actor(session, board))
+        rows = session.exec(
+            select(ModeratorKey)
+            .where(ModeratorKey.board_id == board.id)
+            .order_by(col(ModeratorKey.id))
+        ).all()
+        return [key_view(row) for row in rows]
+
+
+def create_key(
+    store: Store, slug: str, spec: ModeratorCreate, creds: Credentials
+) -> dict[str, Any]:
+    """A new named key; the response is the only place the key itself ever appears."""
+    key = tokens.new_token()
+    with store.write() as session:
+        board = load_board(session, slug, lock=True)
+        actor = creds.actor(session, board)
+        require_owner(actor)
+        active = session.exec(
+            select(func.count())
+            .select_from(ModeratorKey)
+            .where(ModeratorKey.board_id == board.id, col(ModeratorKey.revoked_at).is_(None))
+        ).one()
+        if active >= MAX_KEYS:
+            raise ApiError(
+                409, "too_many_keys", f"a board has at most {MAX_KEYS} keys; revoke one first"
+            )
+        assert board.id is not None
+        row = ModeratorKey(board_id=board.id, name=spec.name, key_hash=tokens.hash_token(key))
+        session.add(row)
+        session.flush()
+        audit.record(session, board, actor, "key.create", after={"id": row.id, "name": row.name})
+        return key_view(row) | {"key": key}
+
+
+def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None:
+    """Revoke a key at once: its requests fail and its live sockets close (1008)."""
+    with store.write() as session:
+        board = load_board(session, slug, lock=True)
+        actor = creds.actor(session, board)
+        require_owner(actor)
+        row = session.get(ModeratorKey, key_id)
+        if row is None or row.board_id != board.id or row.revoked_at is not None:
+            raise not_found("moderator key")
+        if row.owner:
+            raise ApiError(403, "owner_key", "the owner key cannot be revoked")
+        assert board.id is not None
+        row.revoked_at = utcnow()
+        session.add(row)
+        ref = {"id": key_id}
+        # Moderators only: the consoles learn of it; the hub closes the key's own sockets.
+        events.append(session, board.id, "moderator.revoke", f"moderator:{key_id}", ref, None)
+        audit.record(session, board, actor, "key.revoke", before={"id": key_id, "name": row.name})

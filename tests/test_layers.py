@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_package_imports_only_the_layers_below_it() -> None:
     """`lint-imports` keeps the layers contract: a wrong import fails here, naming the line."""
     result = subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 kept, 0 broken" in result.stdout, result.stdout

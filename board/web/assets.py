@@ -204,7 +204,7 @@ def respond(
 class ServeAssets:
     """ASGI middleware that answers `/static/…` from memory before the rest of the app runs.
 
-    Files are 15 of the 18 requests of a first visit (`board bench --arrivals`); through the
+    Files are 18 of the 21 requests of a first visit (`board bench --arrivals`); through the
     routing, the other middlewares and a Response object each cost twice what answering here
     does. `extra` are the headers every other answer gets from `headers.SecurityHeaders`. What
     is not found here (or not a GET or HEAD) goes on to the app: its 404 is the usual one.

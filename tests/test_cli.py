@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
+from typing import get_args
 
 import httpx2
 import pytest
@@ -14,6 +16,10 @@ from servers import board_env, run_board, serve
 from starlette.testclient import TestClient
 
 from board.app import create_app
+from board.archive import export
+from board.cli import export_import
+from board.cli import main as cli_main
+from board.domain.schemas import Locale, Moderation
 from board.settings import Settings
 from board.store import db
 
@@ -263,3 +269,58 @@ def test_serve_demo_prints_links_and_a_fresh_key_each_time(
     assert sorted(n["id"] for n in again["notes"]) == sorted(n["id"] for n in notes)
     assert again["board"]["description"] == "Oppdatert"
     assert "Traceback" not in server.output()
+
+
+# What `board ARGS…` has imported when it is done, on stderr (its own output is on stdout).
+LOADED = """\
+import sys
+from board.cli.main import main
+main(sys.argv[1:], prog_name="board", standalone_mode=False)
+print(*sys.modules, file=sys.stderr)
+"""
+
+
+def modules_after(env: dict[str, str], *args: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(result.stderr.split())
+
+
+def among(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    """The packages of `packages` that `modules` holds, or a submodule of."""
+    return [p for p in packages if any(m == p or m.startswith(f"{p}.") for m in modules)]
+
+
+def test_help_imports_click_and_the_command_modules_only(tmp_path: Path) -> None:
+    """`board --help` lists the commands without loading a database layer, the schemas, the
+    server or the bench (what made it take most of a second)."""
+    modules = modules_after(env_for(tmp_path, None), "--help")
+    assert "click" in modules and "board.cli.main" in modules
+    heavy = ("sqlalchemy", "sqlmodel", "alembic", "pydantic", "starlette", "uvicorn")
+    heavy += ("websockets", "board.domain", "board.store", "board.archive", "board.app")
+    heavy += ("board.web", "board.live", "board.bench", "board.cli.server")
+    assert among(modules, heavy) == []
+
+
+def test_list_imports_no_server(tmp_path: Path) -> None:
+    """`board list` loads the store and the board rules it reads with, and no HTTP server,
+    WebSocket library, app, live delivery, archive or bench."""
+    modules = modules_after(env_for(tmp_path, None), "list")
+    assert "board.domain.boards" in modules and "sqlalchemy" in modules
+    heavy = ("uvicorn", "websockets", "board.app", "board.web", "board.live", "board.archive")
+    heavy += ("board.bench", "board.cli.server")
+    assert among(modules, heavy) == []
+
+
+def test_option_choices_are_the_ones_the_code_takes() -> None:
+    """The choices written out in the command modules (so that `--help` imports nothing) are
+    the exporter's groupings and languages and the schema's moderation modes and locales."""
+    assert (export_import.GROUPINGS, export_import.LANGS) == (export.GROUPINGS, export.LANGS)
+    assert (get_args(Moderation), get_args(Locale)) == (cli_main.MODERATIONS, cli_main.LOCALES)

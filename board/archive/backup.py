@@ -19,7 +19,17 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, SQLModel, select
 
-from board.archive.contents import FORMAT, VERSION, Archive, AuditData, AuthorData
+from board.archive.contents import (
+    FORMAT,
+    VERSION,
+    Archive,
+    AuditData,
+    AuthorData,
+    BoardData,
+    NoteData,
+    ParticipantData,
+    SectionData,
+)
 from board.domain import sdg, tokens
 from board.domain.boards import OWNER_KEY_NAME
 from board.domain.schemas import (
@@ -239,119 +249,169 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
     taken = ApiError(
         409, "slug_taken", f"a board with slug {slug!r} exists; import it under another: --slug NEW"
     )
-    saved = archive["board"]
     try:
         with store.write(patient=True) as session:
-            if session.exec(select(Board.id).where(Board.slug == slug)).first() is not None:
+            if _slug_in_use(session, slug):
                 raise taken
-            board = Board(
-                slug=slug,
-                title=saved["title"],
-                description=saved["description"],
-                locale=saved["locale"],
-                moderation=saved["moderation"],
-                locked=saved["locked"],
-                require_sdg=saved["require_sdg"],
-                timezone=saved["timezone"],
-                word_filter=saved["word_filter"],
-                retention_days=saved["retention_days"],
-                seq=saved["seq"],
-                created_at=_utc(saved["created_at"]),
-                updated_at=_utc(saved["updated_at"]),
-            )
-            session.add(board)
-            session.flush()
+            board = _insert_board(session, archive["board"], slug)
             assert board.id is not None
-            session.add(
-                ModeratorKey(
-                    board_id=board.id,
-                    name=OWNER_KEY_NAME,
-                    key_hash=tokens.hash_token(key),
-                    owner=True,
-                )
-            )
-            sections = _insert(
-                session,
-                {
-                    s["id"]: Section(board_id=board.id, title=s["title"], position=s["position"])
-                    for s in archive["sections"]
-                },
-            )
-            people = _insert(
-                session,
-                {
-                    p["id"]: Participant(
-                        board_id=board.id,
-                        name=p["name"],
-                        created_at=_utc(p["created_at"]),
-                        erased_at=_utc_or_none(p["erased_at"]),
-                        banned_at=_utc_or_none(p["banned_at"]),
-                    )
-                    for p in archive["participants"]
-                },
-            )
-
-            def person(author: AuthorData) -> int | None:
-                return None if author["id"] is None else people[author["id"]]
-
-            notes = _insert(
-                session,
-                {
-                    n["id"]: Note(
-                        board_id=board.id,
-                        client_id=n["client_id"],
-                        section_id=None if n["section_id"] is None else sections[n["section_id"]],
-                        author_id=person(n["author"]),
-                        author_name=n["author"]["name"],
-                        body=n["body"],
-                        link=n["link"],
-                        sdgs=n["sdgs"],
-                        targets=n["targets"],
-                        color=n["color"],
-                        status=n["status"],
-                        pinned=n["pinned"],
-                        position=n["position"],
-                        likes=n["likes"],
-                        version=n["version"],
-                        created_at=_utc(n["created_at"]),
-                        updated_at=_utc(n["updated_at"]),
-                        deleted_at=_utc_or_none(n["deleted_at"]),
-                        flag_reason=n["flag_reason"],
-                        edited_by_moderator=n["edited_by_moderator"],
-                    )
-                    for n in archive["notes"]
-                },
-            )
-            session.add_all(
-                Comment(
-                    board_id=board.id,
-                    note_id=notes[n["id"]],
-                    author_id=person(c["author"]),
-                    author_name=c["author"]["name"],
-                    body=c["body"],
-                    created_at=_utc(c["created_at"]),
-                    deleted_at=_utc_or_none(c["deleted_at"]),
-                )
-                for n in archive["notes"]
-                for c in n["comments"]
-            )
+            _insert_owner_key(session, board.id, key)
+            sections = _insert_sections(session, board.id, archive["sections"])
+            people = _insert_participants(session, board.id, archive["participants"])
+            notes = _insert_notes(session, board.id, archive["notes"], sections, people)
+            _insert_comments(session, board.id, archive["notes"], notes, people)
             ids = {"participant": people, "note": notes, "section": sections}
-            session.add_all(
-                Audit(
-                    board_id=board.id,
-                    at=_utc(a["at"]),
-                    moderator=a["moderator"],
-                    action=a["action"],
-                    note_id=None if a["note_id"] is None else notes[a["note_id"]],
-                    before=_renumbered(a, a["before"], ids),
-                    after=_renumbered(a, a["after"], ids),
-                )
-                for a in archive["audit"]
-            )
+            _insert_audit(session, board.id, archive["audit"], ids)
     except sa.exc.IntegrityError:
         # Another process made a board with this slug between the check and the commit.
         raise taken from None
     return board, key
+
+
+def _slug_in_use(session: Session, slug: str) -> bool:
+    return session.exec(select(Board.id).where(Board.slug == slug)).first() is not None
+
+
+def _insert_board(session: Session, saved: BoardData, slug: str) -> Board:
+    """The board row, flushed so that its id is known."""
+    board = Board(
+        slug=slug,
+        title=saved["title"],
+        description=saved["description"],
+        locale=saved["locale"],
+        moderation=saved["moderation"],
+        locked=saved["locked"],
+        require_sdg=saved["require_sdg"],
+        timezone=saved["timezone"],
+        word_filter=saved["word_filter"],
+        retention_days=saved["retention_days"],
+        seq=saved["seq"],
+        created_at=_utc(saved["created_at"]),
+        updated_at=_utc(saved["updated_at"]),
+    )
+    session.add(board)
+    session.flush()
+    return board
+
+
+def _insert_owner_key(session: Session, board_id: int, key: str) -> None:
+    """A new owner key: keys are never in a backup, so the importer gets the only one."""
+    session.add(
+        ModeratorKey(
+            board_id=board_id, name=OWNER_KEY_NAME, key_hash=tokens.hash_token(key), owner=True
+        )
+    )
+
+
+def _insert_sections(
+    session: Session, board_id: int, sections: list[SectionData]
+) -> dict[int, int]:
+    return _insert(
+        session,
+        {
+            s["id"]: Section(board_id=board_id, title=s["title"], position=s["position"])
+            for s in sections
+        },
+    )
+
+
+def _insert_participants(
+    session: Session, board_id: int, participants: list[ParticipantData]
+) -> dict[int, int]:
+    return _insert(
+        session,
+        {
+            p["id"]: Participant(
+                board_id=board_id,
+                name=p["name"],
+                created_at=_utc(p["created_at"]),
+                erased_at=_utc_or_none(p["erased_at"]),
+                banned_at=_utc_or_none(p["banned_at"]),
+            )
+            for p in participants
+        },
+    )
+
+
+def _insert_notes(
+    session: Session,
+    board_id: int,
+    notes: list[NoteData],
+    sections: dict[int, int],
+    people: dict[int, int],
+) -> dict[int, int]:
+    return _insert(
+        session,
+        {
+            n["id"]: Note(
+                board_id=board_id,
+                client_id=n["client_id"],
+                section_id=None if n["section_id"] is None else sections[n["section_id"]],
+                author_id=_author_id(n["author"], people),
+                author_name=n["author"]["name"],
+                body=n["body"],
+                link=n["link"],
+                sdgs=n["sdgs"],
+                targets=n["targets"],
+                color=n["color"],
+                status=n["status"],
+                pinned=n["pinned"],
+                position=n["position"],
+                likes=n["likes"],
+                version=n["version"],
+                created_at=_utc(n["created_at"]),
+                updated_at=_utc(n["updated_at"]),
+                deleted_at=_utc_or_none(n["deleted_at"]),
+                flag_reason=n["flag_reason"],
+                edited_by_moderator=n["edited_by_moderator"],
+            )
+            for n in notes
+        },
+    )
+
+
+def _insert_comments(
+    session: Session,
+    board_id: int,
+    notes: list[NoteData],
+    note_ids: dict[int, int],
+    people: dict[int, int],
+) -> None:
+    session.add_all(
+        Comment(
+            board_id=board_id,
+            note_id=note_ids[n["id"]],
+            author_id=_author_id(c["author"], people),
+            author_name=c["author"]["name"],
+            body=c["body"],
+            created_at=_utc(c["created_at"]),
+            deleted_at=_utc_or_none(c["deleted_at"]),
+        )
+        for n in notes
+        for c in n["comments"]
+    )
+
+
+def _insert_audit(
+    session: Session, board_id: int, audit: list[AuditData], ids: dict[str, dict[int, int]]
+) -> None:
+    session.add_all(
+        Audit(
+            board_id=board_id,
+            at=_utc(a["at"]),
+            moderator=a["moderator"],
+            action=a["action"],
+            note_id=None if a["note_id"] is None else ids["note"][a["note_id"]],
+            before=_renumbered(a, a["before"], ids),
+            after=_renumbered(a, a["after"], ids),
+        )
+        for a in audit
+    )
+
+
+def _author_id(author: AuthorData, people: dict[int, int]) -> int | None:
+    """The imported participant's id; None for a moderator."""
+    return None if author["id"] is None else people[author["id"]]
 
 
 def _renumbered(

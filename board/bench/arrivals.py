@@ -20,6 +20,7 @@ from collections import Counter
 
 from .assets import Discovered, discover
 from .http1 import ACCEPT_ENCODING, Pool, address
+from .parameters import ArrivalsParameters
 from .posting import Flow, board_for, join_many, prefill
 from .report import ArrivalsReport, CpuClock, VisitFigures, percentiles
 from .viewers import Deliveries, Viewer, close, seat
@@ -41,74 +42,61 @@ def schedule(count: int, over: float, poisson: bool, seed: int = 14) -> list[flo
     return offsets
 
 
-async def run_arrivals(
-    url: str,
-    ws_url: str | None,
-    slug: str | None,
-    admin_token: str | None,
-    arrivals: int,
-    over: float,
-    poisson: bool,
-    prefill_notes: int,
-    viewers: int,
-    rate: float,
-    size: int,
-    quiet: float,
-    repeat_visits: int,
-    leave: bool,
-    catalogue: str | None,
-    server_pid: int | None,
-    timeout: float,
-) -> ArrivalsReport:
+async def run_arrivals(load: ArrivalsParameters) -> ArrivalsReport:
     """Run the scenario against the server at `url`; see the module docstring."""
-    host, port = address(url)
-    ws_host, ws_port = address(ws_url or url)
+    host, port = address(load.url)
+    ws_host, ws_port = address(load.ws_url or load.url)
     report = ArrivalsReport(
-        url=url, arrivals=arrivals, over=over, poisson=poisson, prefill=prefill_notes,
-        viewers=viewers, rate=rate, quiet=quiet, stay=not leave,
+        url=load.url, arrivals=load.arrivals, over=load.over, poisson=load.poisson,
+        prefill=load.prefill, viewers=load.viewers, rate=load.rate, quiet=load.quiet,
+        stay=not load.leave,
     )  # fmt: skip
-    setup = Pool(host, port, PREFILL_POSTERS, timeout)
-    posting = Pool(host, port, 4, timeout)
+    setup = Pool(host, port, PREFILL_POSTERS, load.timeout)
+    posting = Pool(host, port, 4, load.timeout)
     seated: list[Viewer] = []
     visitors: list[Visitor] = []
     stop = asyncio.Event()
     try:
-        slug = report.slug = await board_for(setup, slug, admin_token)
-        found = await prepare(setup, url, slug, prefill_notes, size, catalogue, timeout)
+        slug = report.slug = await board_for(setup, load.slug, load.admin_token)
+        found = await prepare(
+            setup, load.url, slug, load.prefill, load.size, load.catalogue_url, load.timeout
+        )
         report.assets, report.catalogue = found.assets, found.catalogue
-        site = Site(host, port, ws_host, ws_port, slug, found.assets, found.catalogue, timeout)
+        site = Site(host, port, ws_host, ws_port, slug, found.assets, found.catalogue, load.timeout)
 
         # Notes that can flow while everything happens; the viewers' arrays are this long.
-        capacity = int(rate * (quiet + over + 2 * timeout)) + 1
-        deliveries = Deliveries(viewers, capacity)
-        records = [deliveries.recorder(i) for i in range(viewers)]
+        capacity = int(load.rate * (load.quiet + load.over + 2 * load.timeout)) + 1
+        deliveries = Deliveries(load.viewers, capacity)
+        records = [deliveries.recorder(i) for i in range(load.viewers)]
         path = f"/ws/boards/{slug}"
-        seated, report.seat_seconds = await seat(ws_host, ws_port, path, records, timeout)
+        seated, report.seat_seconds = await seat(ws_host, ws_port, path, records, load.timeout)
         report.seated = len(seated)
 
         poster = (await join_many(setup, slug, 1, "flow"))[0]
-        flow = Flow(posting, slug, poster, rate, size, capacity)
+        flow = Flow(posting, slug, poster, load.rate, load.size, capacity)
         flowing = asyncio.create_task(flow.run(stop))
-        clock = CpuClock(server_pid)
-        visitors = [Visitor(site, f"arrival {i}") for i in range(arrivals)]
-        await asyncio.sleep(quiet)
+        clock = CpuClock(load.server_pid)
+        visitors = [Visitor(site, f"arrival {i}") for i in range(load.arrivals)]
+        await asyncio.sleep(load.quiet)
         flow.check()
         quiet_end = time.perf_counter()
         report.server_cpu_before_percent = clock.percent()
         clock.mark()
-        visits, lags = await arrive(visitors, schedule(arrivals, over, poisson), leave)
+        visits, lags = await arrive(
+            visitors, schedule(load.arrivals, load.over, load.poisson), load.leave
+        )
         during_end = time.perf_counter()
         report.server_cpu_during_percent = clock.percent()
         stop.set()
-        await asyncio.wait_for(flowing, timeout)
+        await asyncio.wait_for(flowing, load.timeout)
         flow.check()
 
-        expected = viewers * len(flow.accepted)
-        deadline = time.perf_counter() + timeout
+        expected = load.viewers * len(flow.accepted)
+        deadline = time.perf_counter() + load.timeout
         while deliveries.count < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         report.lost = deliveries.missing(flow.accepted)
-        report.measure_server(server_pid)
+        report.measure_server(load.server_pid)
         report.post_failures = dict(flow.failed)
         sent = {n: t for n, t in flow.sent.items() if n in flow.accepted}
         before = {n: t for n, t in sent.items() if t < quiet_end}
@@ -119,7 +107,7 @@ async def run_arrivals(
         report.set_ratio()
 
         live = [v for v in visits if v.live is not None]
-        report.live, report.failed = len(live), arrivals - len(live)
+        report.live, report.failed = len(live), load.arrivals - len(live)
         report.failures = dict(Counter(v.failure or "no answer" for v in visits if v.live is None))
         report.resets = sum(v.reset for v in visits)
         report.time_to_live_ms = percentiles(sorted((v.live or 0) * 1000 for v in live))
@@ -130,7 +118,7 @@ async def run_arrivals(
         report.start_lag_ms = percentiles(sorted(lag * 1000 for lag in lags), ("p50", "max"))
         report.first_visit = figures_of(live)
         wanted = [vis for vis, v in zip(visitors, visits, strict=True) if v.live is not None]
-        report.repeat_visit = figures_of(await revisit(wanted, repeat_visits))
+        report.repeat_visit = figures_of(await revisit(wanted, load.repeat_visits))
     finally:
         stop.set()
         close(seated)

@@ -13,6 +13,7 @@ import random
 import time
 
 from .http1 import Pool, address
+from .parameters import BurstParameters
 from .posting import Flow, board_for, join_many, note
 from .report import BurstReport, CpuClock, percentiles
 from .viewers import Deliveries, Viewer, close, seat
@@ -21,52 +22,43 @@ POOL = 256
 JOIN_CONNECTIONS = 16
 
 
-async def run_burst(
-    url: str,
-    ws_url: str | None,
-    slug: str | None,
-    admin_token: str | None,
-    burst: int,
-    within: float,
-    viewers: int,
-    size: int,
-    server_pid: int | None,
-    timeout: float,
-) -> BurstReport:
+async def run_burst(load: BurstParameters) -> BurstReport:
     """Join `burst` participants, seat `viewers`, then post one note per participant."""
-    host, port = address(url)
-    ws_host, ws_port = address(ws_url or url)
-    report = BurstReport(url=url, burst=burst, within=within, viewers=viewers, size=size)
-    setup = Pool(host, port, JOIN_CONNECTIONS, timeout)
-    posting = Pool(host, port, POOL, timeout)
+    host, port = address(load.url)
+    ws_host, ws_port = address(load.ws_url or load.url)
+    report = BurstReport(
+        url=load.url, burst=load.burst, within=load.within, viewers=load.viewers, size=load.size
+    )
+    setup = Pool(host, port, JOIN_CONNECTIONS, load.timeout)
+    posting = Pool(host, port, POOL, load.timeout)
     seated: list[Viewer] = []
     try:
-        slug = report.slug = await board_for(setup, slug, admin_token)
-        tokens = await asyncio.wait_for(join_many(setup, slug, burst, "burst"), timeout)
-        deliveries = Deliveries(viewers, burst)
-        records = [deliveries.recorder(i) for i in range(viewers)]
+        slug = report.slug = await board_for(setup, load.slug, load.admin_token)
+        tokens = await asyncio.wait_for(join_many(setup, slug, load.burst, "burst"), load.timeout)
+        deliveries = Deliveries(load.viewers, load.burst)
+        records = [deliveries.recorder(i) for i in range(load.viewers)]
         path = f"/ws/boards/{slug}"
-        seated, report.seat_seconds = await seat(ws_host, ws_port, path, records, timeout)
+        seated, report.seat_seconds = await seat(ws_host, ws_port, path, records, load.timeout)
         report.seated = len(seated)
 
-        flow = Flow(posting, slug, tokens[0], burst / within, size, burst)
-        rng = random.Random(burst)  # noqa: S311 (text, not a secret)
-        bodies = [note(n, size, rng) for n in range(burst)]
-        clock = CpuClock(server_pid)
+        flow = Flow(posting, slug, tokens[0], load.burst / load.within, load.size, load.burst)
+        rng = random.Random(load.burst)  # noqa: S311 (text, not a secret)
+        bodies = [note(n, load.size, rng) for n in range(load.burst)]
+        clock = CpuClock(load.server_pid)
         start = time.perf_counter()
         posts = []
-        for number in range(burst):
-            delay = start + number * within / burst - time.perf_counter()
+        for number in range(load.burst):
+            delay = start + number * load.within / load.burst - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             report.late_ms = max(report.late_ms, -delay * 1000)
             posts.append(asyncio.create_task(flow.post(number, bodies[number], tokens[number])))
-        await asyncio.wait_for(asyncio.gather(*posts), timeout)
+        await asyncio.wait_for(asyncio.gather(*posts), load.timeout)
         report.post_seconds = time.perf_counter() - start
         flow.check()
 
-        expected = viewers * len(flow.accepted)
-        deadline = time.perf_counter() + timeout
+        expected = load.viewers * len(flow.accepted)
+        deadline = time.perf_counter() + load.timeout
         while deliveries.count < expected and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         report.server.measure(clock)

@@ -16,6 +16,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from .parameters import FanoutParameters
 from .report import CpuClock, FanoutReport, percentiles, rss_mib
 from .viewers import LIMITS_OFF, Record, close, seat
 
@@ -59,46 +60,36 @@ def note_body(number: int, size: int) -> str:
     return (head * (size // len(head) + 1))[: max(size, len(head))]
 
 
-async def run_fanout(
-    url: str,
-    slug: str | None,
-    admin_token: str | None,
-    viewers: int,
-    notes: int,
-    rate: float,
-    size: int,
-    server_pid: int | None,
-    timeout: float,
-    ws_url: str | None = None,
-    posters: int = 1,
-) -> FanoutReport:
+async def run_fanout(load: FanoutParameters) -> FanoutReport:
     """Seat the viewers, then post: one poster at `rate`, or `posters` as fast as they can."""
-    report = FanoutReport(url, viewers, notes, rate, size, posters)
-    setup = Http(url)
-    slug = slug or new_board(setup, admin_token)
+    report = FanoutReport(load.url, load.viewers, load.notes, load.rate, load.size, load.posters)
+    setup = Http(load.url)
+    slug = load.slug or new_board(setup, load.admin_token)
     token = setup.call("POST", f"/api/boards/{slug}/participants", {"name": "bench"})["token"]
 
-    parts = urlsplit(ws_url or url)
+    parts = urlsplit(load.ws_url or load.url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    arrivals = [dict[int, float]() for _ in range(viewers)]
-    clock = CpuClock(server_pid)
+    arrivals = [dict[int, float]() for _ in range(load.viewers)]
+    clock = CpuClock(load.server_pid)
     records: list[Record] = [seen.setdefault for seen in arrivals]
-    protocols, report.seat_seconds = await seat(host, port, f"/ws/boards/{slug}", records, timeout)
+    protocols, report.seat_seconds = await seat(
+        host, port, f"/ws/boards/{slug}", records, load.timeout
+    )
     report.seated = len(protocols)
 
     sent: dict[int, float] = {}
-    accepted = [0] * posters
+    accepted = [0] * load.posters
     post_start = time.perf_counter()
     tokens = [token] + [
         setup.call("POST", f"/api/boards/{slug}/participants", {})["token"]
-        for _ in range(posters - 1)
+        for _ in range(load.posters - 1)
     ]
 
     def post(index: int) -> None:
-        client = Http(url)
-        for number in range(index, notes, posters):
-            if posters == 1:  # a steady rate; several posters go as fast as they can
-                delay = post_start + number / rate - time.perf_counter()
+        client = Http(load.url)
+        for number in range(index, load.notes, load.posters):
+            if load.posters == 1:  # a steady rate; several posters go as fast as they can
+                delay = post_start + number / load.rate - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
             sent[number] = time.perf_counter()
@@ -107,28 +98,28 @@ async def run_fanout(
                 f"/api/boards/{slug}/notes",
                 {
                     "client_id": f"bench-{number}-{secrets.token_hex(4)}",
-                    "body": note_body(number, size),
+                    "body": note_body(number, load.size),
                 },
                 tokens[index],
             )
             accepted[index] += 1
 
     def post_all() -> None:
-        threads = [threading.Thread(target=post, args=(i,)) for i in range(posters)]
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(load.posters)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
-    await asyncio.wait_for(asyncio.to_thread(post_all), timeout + notes / rate)
+    await asyncio.wait_for(asyncio.to_thread(post_all), load.timeout + load.notes / load.rate)
     report.notes_per_s = sum(accepted) / (time.perf_counter() - post_start)
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline and any(len(a) < notes for a in arrivals):
+    deadline = time.perf_counter() + load.timeout
+    while time.perf_counter() < deadline and any(len(a) < load.notes for a in arrivals):
         await asyncio.sleep(0.1)
-    if server_pid:
+    if load.server_pid:
         report.server_cpu_percent = clock.percent()
-        report.server_rss_mib = rss_mib(server_pid)
-        report.server_peak_rss_mib = rss_mib(server_pid, "VmHWM")
+        report.server_rss_mib = rss_mib(load.server_pid)
+        report.server_peak_rss_mib = rss_mib(load.server_pid, "VmHWM")
     latencies = sorted(
         (when - sent[number]) * 1000
         for seen in arrivals
@@ -136,7 +127,7 @@ async def run_fanout(
         if number in sent
     )
     report.deliveries = len(latencies)
-    report.lost = viewers * notes - report.deliveries
+    report.lost = load.viewers * load.notes - report.deliveries
     report.latency_ms = percentiles(latencies)
     close(protocols)
     return report

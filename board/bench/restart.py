@@ -16,6 +16,7 @@ import shlex
 import time
 
 from .http1 import Pool, address
+from .parameters import RestartParameters
 from .posting import Flow, board_for, call, join_many
 from .process import ServerProcess, default_command
 from .report import RestartReport, percentiles
@@ -23,40 +24,32 @@ from .resume import Follower, Watch
 from .viewers import SEAT_CONCURRENCY
 
 
-async def run_restart(
-    url: str,
-    server_cmd: str | None,
-    slug: str | None,
-    admin_token: str | None,
-    viewers: int,
-    notes: int,
-    rate: float,
-    size: int,
-    timeout: float,
-) -> RestartReport:
+async def run_restart(load: RestartParameters) -> RestartReport:
     """Run the scenario with a server of our own at `url`'s port; see the module docstring."""
-    host, port = address(url)
-    command = server_cmd or default_command(host, port)
+    host, port = address(load.url)
+    command = load.server_cmd or default_command(host, port)
     shown = command if isinstance(command, str) else shlex.join(command)
-    report = RestartReport(url=url, viewers=viewers, notes=notes, rate=rate, command=shown)
+    report = RestartReport(
+        url=load.url, viewers=load.viewers, notes=load.notes, rate=load.rate, command=shown
+    )
     server = ServerProcess(command)
     followers: list[Follower] = []
     pools: list[Pool] = []
 
     def pool(size: int) -> Pool:
-        pools.append(Pool(host, port, size, timeout))
+        pools.append(Pool(host, port, size, load.timeout))
         return pools[-1]
 
     try:
         await server.port_free(host, port)
         await server.start()
-        await server.healthy(host, port, timeout)
+        await server.healthy(host, port, load.timeout)
         setup = pool(4)
-        slug = report.slug = await board_for(setup, slug, admin_token)
+        slug = report.slug = await board_for(setup, load.slug, load.admin_token)
         token = (await join_many(setup, slug, 1, "restart"))[0]
         since = int((await call(setup, "GET", f"/api/boards/{slug}"))["seq"])
 
-        watch = Watch(viewers)
+        watch = Watch(load.viewers)
         reloading = pool(8)
         reloads: set[asyncio.Task[None]] = set()
 
@@ -72,38 +65,39 @@ async def run_restart(
 
         path = f"/ws/boards/{slug}"
         followers = [
-            Follower(host, port, path, since, 2 * notes, watch, on_reset) for _ in range(viewers)
+            Follower(host, port, path, since, 2 * load.notes, watch, on_reset)
+            for _ in range(load.viewers)
         ]
-        report.seat_seconds = await seat(followers, timeout)
+        report.seat_seconds = await seat(followers, load.timeout)
         report.seated = sum(f.welcomed.done() for f in followers)
 
-        before = Flow(pool(4), slug, token, rate, size, notes)
-        await asyncio.wait_for(before.run(asyncio.Event()), timeout + notes / rate)
+        before = Flow(pool(4), slug, token, load.rate, load.size, load.notes)
+        await asyncio.wait_for(before.run(asyncio.Event()), load.timeout + load.notes / load.rate)
         before.check()
 
         watch.sigterm = sigterm = time.perf_counter()
-        report.exit_code = await server.terminate(timeout)
+        report.exit_code = await server.terminate(load.timeout)
         exited = time.perf_counter()
         await server.start()
-        answering = await server.healthy(host, port, timeout)
-        after = Flow(pool(4), slug, token, rate, size, 2 * notes, first=notes)
+        answering = await server.healthy(host, port, load.timeout)
+        after = Flow(pool(4), slug, token, load.rate, load.size, 2 * load.notes, first=load.notes)
         posting = asyncio.create_task(after.run(asyncio.Event()))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(watch.all_resumed.wait(), timeout)
-        await asyncio.wait_for(posting, timeout + notes / rate)
+            await asyncio.wait_for(watch.all_resumed.wait(), load.timeout)
+        await asyncio.wait_for(posting, load.timeout + load.notes / load.rate)
         after.check()
 
         report.sigterm_to_exit_s = exited - sigterm
         report.exit_to_answering_s = answering - exited
         resumed = sorted(f.resumed_at for f in followers if f.resumed_at is not None)
         report.resumed = len(resumed)
-        if len(resumed) == viewers:
+        if len(resumed) == load.viewers:
             report.answering_to_all_resumed_s = resumed[-1] - answering
             report.sigterm_to_all_resumed_s = resumed[-1] - sigterm
         report.resume_ms = percentiles([(t - answering) * 1000 for t in resumed])
 
         accepted = sorted(before.accepted | after.accepted)
-        await until_delivered(followers, accepted, timeout)
+        await until_delivered(followers, accepted, load.timeout)
         report.notes_before, report.notes_after = len(before.accepted), len(after.accepted)
         report.post_failures = dict(before.failed + after.failed)
         report.close_codes = {str(code): n for code, n in sorted(watch.close_codes.items())}

@@ -366,7 +366,7 @@ def import_command(file: str, slug: str | None) -> None:
 @click.option("--slug", help="Purge this board now, whatever its retention (it cannot be undone).")
 @expected_problems
 def purge(slug: str | None) -> None:
-    """Anonymise boards past their retention_days: names, tokens, deleted text (README: Privacy).
+    """Anonymise boards past their retention_days: names, tokens, deleted text (docs/moderation.md).
 
     `board serve` does the same once a day.
     """

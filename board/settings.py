@@ -215,7 +215,7 @@ PAGE_HEADER = """\
      .venv/bin/python -m board.settings > docs/configuration.md -->
 
 All settings are environment variables with the `BOARD_` prefix, read once when a `board`
-command starts. A value the server cannot use stops it with one line naming the setting
+command starts. A value that cannot be used stops the command with one line naming the setting
 (`bad setting: …`, exit 1).
 
 Rate limits are token buckets: up to *burst* at once, refilled at *per minute*. A rate limit of

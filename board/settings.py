@@ -1,18 +1,21 @@
 """Settings, read once from `BOARD_*` environment variables and passed down.
 
-Each field's description is its documentation: the README's configuration table lists every
-field here, and a test fails when one is missing there.
+Each field's description is its documentation: `docs/configuration.md` is generated from them
+by `.venv/bin/python -m board.settings > docs/configuration.md`, and tests/test_docs.py fails
+while the page is stale.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import Field, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EXAMPLE_URL = "postgresql+psycopg://user@host/dbname"
@@ -35,37 +38,41 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         Path("data"),
-        description="Folder for the embedded SQLite database (`board.db`).",
+        description="Folder for the embedded SQLite database (`board.db`), relative to the "
+        "working directory.",
     )
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL of the database, e.g. `postgresql+psycopg://host/db`. "
+        description="SQLAlchemy URL of the database, e.g. `postgresql+psycopg://user@host/db`; "
+        "SQLite (`sqlite:////path/board.db`) and PostgreSQL through psycopg are supported. "
         "Unset: the SQLite file `board.db` in `BOARD_DATA_DIR`.",
     )
     admin_token: str | None = Field(
         None,
-        description="Bearer token that may create boards over HTTP. Unset: only the CLI can.",
+        description="Bearer token that may create boards over HTTP and acts as every board's "
+        "owner key; at least 16 characters, not rate limited. Unset: only the CLI creates boards.",
     )
     public_url: str | None = Field(
         None,
-        description="Base URL that printed participant and moderator links start with. "
-        "Unset: the address `board serve` listens on (http://127.0.0.1:8000 by default).",
+        description="Base URL that printed participant and moderator links and the archive's "
+        "board link start with, e.g. `https://pinboard.example.no`. Unset: the address "
+        "`board serve` listens on (http://127.0.0.1:8000 by default), and no link in the archive.",
     )
     redis_url: str | None = Field(
         None,
         description="Redis URL (`redis://host:6379/0`) that carries live events between server "
-        "processes. Unset: one process, in-process fan-out.",
+        "processes (needs the `redis` extra). Unset: one process, in-process fan-out.",
     )
     allowed_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Other origins allowed to open the live WebSocket besides the page's own, "
-        "comma-separated (`https://a.example,https://b.example`).",
+        "comma-separated (`https://a.example,https://b.example`). Unset: the page's own only.",
     )
     ws_queue_limit: int = Field(
         1000,
         ge=8,
         description="Messages one WebSocket may have waiting; a client further behind is closed "
-        "with 1013 and resumes.",
+        "with 1013 and resumes. Replays longer than half of it are a `reset` instead.",
     )
     ws_hello_timeout: float = Field(
         10.0,
@@ -75,7 +82,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         64 * 1024,
         ge=1024,
-        description="Largest request body accepted; larger ones get 413.",
+        description="Largest request body accepted, in bytes; larger ones get 413.",
     )
     db_timeout: float = Field(
         5.0,
@@ -86,24 +93,32 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[Network], NoDecode] = Field(
         default_factory=list,
         description="Reverse proxies whose `X-Forwarded-For` names the client, comma-separated "
-        "addresses or networks (`127.0.0.1,10.0.0.0/8`). Unset: the client is the socket's peer.",
+        "addresses or networks (`127.0.0.1,10.0.0.0/8`). Unset: the client is the connection's "
+        "peer and `X-Forwarded-For` is ignored.",
     )
     frame_ancestors: str = Field(
         "'none'",
-        description="Sites that may show the pages in a frame, as a CSP `frame-ancestors` "
+        description="Sites that may embed the pages in a frame, as a CSP `frame-ancestors` "
         "source list (`'self' https://www.example.no`). `'none'`: no framing.",
     )
     # Rate limits (limits.py). Each is a token bucket: up to BURST at once, refilled at PER_MINUTE.
     # 0 turns a limit off.
-    notes_per_minute: int = _limit(10, "Notes one participant token may post per minute.")
-    notes_burst: int = _limit(5, "Notes one participant token may post at once.")
-    comments_per_minute: int = _limit(20, "Comments one token may post per minute.")
+    notes_per_minute: int = _limit(
+        10, "Notes one participant (token) may post per minute, once the burst is used."
+    )
+    notes_burst: int = _limit(5, "Notes one participant (token) may post at once.")
+    comments_per_minute: int = _limit(
+        20, "Comments one token may post per minute, once the burst is used."
+    )
     comments_burst: int = _limit(10, "Comments one token may post at once.")
-    likes_per_minute: int = _limit(60, "Likes and unlikes one token may make per minute.")
+    likes_per_minute: int = _limit(
+        60, "Likes and unlikes one token may make per minute, once the burst is used."
+    )
     likes_burst: int = _limit(30, "Likes and unlikes one token may make at once.")
     # The per-address limits are sized for a whole office behind one public address: 1,500
     # colleagues opening the board within a minute (and their pages reconnecting after a restart)
-    # all get in, while a script that keeps joining is held to the per-minute rate (README).
+    # all get in, while a script that keeps joining is held to the per-minute rate
+    # (docs/moderation.md).
     joins_per_minute_per_ip: int = _limit(
         300, "Joins (new participants) from one address per minute, once the burst is used."
     )
@@ -113,7 +128,9 @@ class Settings(BaseSettings):
     )
     sockets_burst_per_ip: int = _limit(3000, "WebSocket connections one address may open at once.")
     sockets_per_ip: int = _limit(
-        3000, "WebSockets one address may hold open at the same time, counted per process."
+        3000,
+        "WebSockets one address may hold open at the same time, counted in each process (not "
+        "across processes).",
     )
 
     @field_validator("allowed_origins", mode="before")
@@ -189,3 +206,52 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'board.db').resolve()}"
+
+
+PAGE_HEADER = """\
+# Configuration
+
+<!-- Generated from the field descriptions in board/settings.py; do not edit here. Regenerate:
+     .venv/bin/python -m board.settings > docs/configuration.md -->
+
+All settings are environment variables with the `BOARD_` prefix, read once when a `board`
+command starts. A value that cannot be used stops the command with one line naming the setting
+(`bad setting: …`, exit 1).
+
+Rate limits are token buckets: up to *burst* at once, refilled at *per minute*. A rate limit of
+`0` (either number of a pair) turns that limit off. [Moderation and privacy](moderation.md) says
+what each limit is for; [running and deploying](running.md) which settings a deployment needs.
+
+| variable | default | meaning |
+|---|---|---|
+"""
+
+
+def reference() -> str:
+    """docs/configuration.md: one row per setting, its default and its description."""
+    rows = [
+        f"| `BOARD_{name.upper()}` | {_default(field)} | {field.description}{_bounds(field)} |"
+        for name, field in Settings.model_fields.items()
+    ]
+    return PAGE_HEADER + "\n".join(rows) + "\n"
+
+
+def _default(field: FieldInfo) -> str:
+    value = field.get_default(call_default_factory=True)
+    if value is None or value == []:
+        return "unset"
+    return f"`{value}`"
+
+
+def _bounds(field: FieldInfo) -> str:
+    """The lower bound a field declares (pydantic keeps `ge=`/`gt=` as metadata objects)."""
+    for rule in field.metadata:
+        if getattr(rule, "ge", 0) != 0:
+            return f" At least {rule.ge}."
+        if getattr(rule, "gt", None) is not None:
+            return f" More than {rule.gt}."
+    return ""
+
+
+if __name__ == "__main__":
+    sys.stdout.write(reference())

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Where screenshots of every page land (gitignored); the README points here.
+# Where screenshots of every page land (gitignored); docs/pages.md points here.
 SCREENSHOTS = ROOT / "build" / "screenshots"
 
 # Runs in every page before its own scripts: CSP violations are events, not only console text.

@@ -60,7 +60,7 @@ def postgres_server() -> str:
     require(
         "PostgreSQL",
         _postgres_up(),
-        f"no server at {POSTGRES_URL}; start it (README: Development) "
+        f"no server at {POSTGRES_URL}; start it (docs/development.md) "
         "or point BOARD_TEST_POSTGRES_URL at one",
     )
     return POSTGRES_URL

@@ -2,7 +2,7 @@
 
 Writes go over real HTTP, reads over real WebSocket clients. Every wait is bounded, so a hang
 fails the test instead of blocking the run. Frames may carry one message object or a JSON array
-of them (DESIGN: framing); `unpack` flattens both.
+of them (docs/websocket.md: framing); `unpack` flattens both.
 """
 
 from __future__ import annotations

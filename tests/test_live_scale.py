@@ -168,7 +168,7 @@ def until_sync(check: Callable[[], bool], timeout: float, what: str) -> float:
 
 
 def unpack(text: str | bytes) -> list[dict[str, Any]]:
-    """One frame: a message object or an array of them (DESIGN: framing)."""
+    """One frame: a message object or an array of them (docs/websocket.md: framing)."""
     decoded = json.loads(text)
     return decoded if isinstance(decoded, list) else [decoded]
 

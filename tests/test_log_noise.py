@@ -100,7 +100,7 @@ def test_other_malformed_first_frames_are_a_bad_hello_with_no_log_line(
     server: Server, frame: bytes
 ) -> None:
     """Bad JSON, a field of the wrong type, nesting too deep and a binary frame in place of the
-    hello: each closed with 1008 (bad hello, README), and nothing in the log."""
+    hello: each closed with 1008 (bad hello, docs/websocket.md), and nothing in the log."""
     with httpx2.Client(base_url=server.url) as http:
         slug, _key = Api(http).create_board()  # type: ignore[arg-type]
     before = server.stderr()

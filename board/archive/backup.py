@@ -2,10 +2,10 @@
 
 The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 3 (version
 1 files, from before notes had targets, import with none; version 1 and 2 files, from before the
-audit trail, import without one); the models below say what each field may hold (README:
-"Backup and import"). Import checks the whole
-file against them before it writes anything, then recreates the board in one transaction with new
-ids and a new moderator key (keys and tokens are never in a backup: participants join again).
+audit trail, import without one); the models below say what each field may hold
+(docs/archive.md). Import checks the whole file against them before it writes anything, then
+recreates the board in one transaction with new ids and a new moderator key (keys and tokens
+are never in a backup: participants join again).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Viewers that follow the resume contract (README: Live updates), for the restart scenario.
+"""Viewers that follow the resume contract (docs/websocket.md), for the restart scenario.
 
 The contract: keep the last seq applied; after any close or failed connect wait
 `reconnect_delay(attempt, restarting)` and say hello again with `since` = that seq; on `reset`,

@@ -169,7 +169,7 @@ def list_command() -> None:
 @click.option("--slug", help="Purge this board now, whatever its retention (it cannot be undone).")
 @expected_problems
 def purge(slug: str | None) -> None:
-    """Anonymise boards past their retention_days: names, tokens, deleted text (README: Privacy).
+    """Anonymise boards past their retention_days: names, tokens, deleted text (docs/moderation.md).
 
     `board serve` does the same once a day.
     """

@@ -1,6 +1,6 @@
 """The board WebSocket, `/ws/boards/{slug}`: hello, welcome, replay, then live events.
 
-Protocol (README, "Live updates"): the client sends
+Protocol (docs/websocket.md): the client sends
 `{"type": "hello", "since": N|null, "token": T|null}` within the hello timeout; the server answers
 `welcome` with the board's `seq` and the client's role, replays every event after `since` the
 role may see (or sends `reset` when it cannot), then pushes live events. Writes go over HTTP;
@@ -146,7 +146,7 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
     """The cheapest way to send a text frame: the server's own ASGI send when we have it.
 
     Starlette's `send_text` adds state checks and a wrapper per call; with ten thousand sockets
-    per event that is a measurable share of the fan-out (board bench, README).
+    per event that is a measurable share of the fan-out (board bench, docs/performance.md).
     """
     raw_send = websocket.scope.get(SEND_KEY)
     if raw_send is None:

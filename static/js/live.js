@@ -1,4 +1,4 @@
-// The board WebSocket with the resume contract of the README: load the snapshot, say hello with
+// The board WebSocket with the resume contract of docs/websocket.md: load the snapshot, say hello with
 // the last seq applied, apply events in order, reload the snapshot on `reset`, and after any
 // close reconnect after a random delay in [0, min(10 s, 0.25 s × 2^attempt)] ("full jitter", so
 // 500 phones do not all come back in the same millisecond after a restart). For 30 s after a

@@ -1,5 +1,5 @@
-"""A viewer on the live WebSocket that resumes from the last seq it applied (README: Live
-updates, Resume contract), recording each connection so a test can compare it with the log.
+"""A viewer on the live WebSocket that resumes from the last seq it applied (docs/websocket.md,
+the resume contract), recording each connection so a test can compare it with the log.
 
 It speaks as a browser page does: an `Origin` of the page's own site, the hello first, frames
 that hold one message or an array of them.

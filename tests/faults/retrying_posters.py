@@ -1,5 +1,5 @@
 """Participants posting notes concurrently, each retrying an unacknowledged post with the same
-`client_id` until the server acknowledges it, as the wall's outbox does (README: Pages).
+`client_id` until the server acknowledges it, as the wall's outbox does (docs/pages.md).
 
 A post is acknowledged by a 201 (made now) or a 200 (made by an earlier attempt whose answer
 was lost, here to a SIGKILL). Anything else but a transport error or a 5xx is a failure: the

@@ -6,7 +6,7 @@ participants posting at once, the server SIGKILLed KILLS times at seeded random 
 started again on the same data and port, while every poster retries its unacknowledged post.
 
 Every MODERATOR_EVERY-th poster posts with the moderator key: a participant's retry would also
-be caught by the same-text check (README: Duplicates), a moderator's only by its `client_id`.
+be caught by the same-text check (docs/moderation.md), a moderator's only by its `client_id`.
 """
 
 from __future__ import annotations

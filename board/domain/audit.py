@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from board.domain.access import Actor, Credentials, load_board, require_moderator
+from board.domain.access import Actor, Credentials, authorised, require_moderator
 from board.domain.views import timestamp
 from board.store.db import Store
 from board.store.models import Audit, Board
@@ -66,8 +66,7 @@ def trail(
 ) -> list[dict[str, Any]]:
     """Up to `limit` entries older than the entry `before` (or the newest), newest first."""
     with store.read() as session:
-        board = load_board(session, slug)
-        require_moderator(creds.actor(session, board))
+        board, _actor = authorised(session, slug, creds, require_moderator)
         statement = select(Audit).where(Audit.board_id == board.id)
         if before is not None:
             statement = statement.where(col(Audit.id) < before)

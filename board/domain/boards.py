@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from board.domain import audit, sdg, tokens
-from board.domain.access import Credentials, load_board, require_moderator
+from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import note_changed
 from board.domain.schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from board.domain.slug import generate_slug
@@ -89,8 +89,8 @@ def new_owner_key(store: Store, slug: str) -> str:
 def snapshot(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
     """`{board, notes, seq}` as the asker may see it."""
     with store.read() as session:
-        board = load_board(session, slug)
-        return _snapshot_rows(session, board, creds.actor(session, board).is_moderator).view()
+        board, actor = authorised(session, slug, creds)
+        return _snapshot_rows(session, board, actor.is_moderator).view()
 
 
 Row = sa.Row[*tuple[Any, ...]]
@@ -170,8 +170,7 @@ def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotR
 def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[str, Any]:
     """`{events, seq, more}`: the events after `after` the asker may see, one page at a time."""
     with store.read() as session:
-        board = load_board(session, slug)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds)
         if after > board.seq:
             raise ApiError(409, "reset", "since is ahead of this board; reload the snapshot")
         assert board.id is not None
@@ -183,9 +182,7 @@ def update_board(
     store: Store, slug: str, change: BoardUpdate, creds: Credentials
 ) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         before, after = _apply(board, change)
         if not after:
             return board_view(board, sections_of(session, board.id), True)  # type: ignore[arg-type]
@@ -234,9 +231,7 @@ def _announce(session: Session, board: Board, sections: list[Section]) -> dict[s
 
 def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         assert board.id is not None
         last = session.exec(
             select(func.max(Section.position)).where(Section.board_id == board.id)
@@ -254,9 +249,7 @@ def update_section(
     store: Store, slug: str, section_id: int, change: SectionUpdate, creds: Credentials
 ) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         section = _section(session, board, section_id)
         before, after = _apply(section, change)
         if after:
@@ -280,9 +273,7 @@ def _section_view(section: Section) -> dict[str, Any]:
 def delete_section(store: Store, slug: str, section_id: int, creds: Credentials) -> None:
     """Remove a column; its notes stay on the board without a section."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         section = _section(session, board, section_id)
         audit.record(session, board, actor, "section.delete", before=_section_view(section))
         moved = session.exec(
@@ -308,8 +299,7 @@ def stats(
     store: Store, slug: str, creds: Credentials, viewers: Callable[[int], int]
 ) -> dict[str, Any]:
     with store.read() as session:
-        board = load_board(session, slug)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds)
         rows = session.exec(
             select(Note.status, Note.sdgs, Note.targets, Note.section_id).where(
                 Note.board_id == board.id, col(Note.deleted_at).is_(None)

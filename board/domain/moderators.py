@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from board.domain import audit, tokens
-from board.domain.access import Credentials, load_board, require_moderator, require_owner
+from board.domain.access import Credentials, authorised, require_moderator, require_owner
 from board.domain.schemas import ModeratorCreate
 from board.domain.views import timestamp
 from board.errors import ApiError, not_found
@@ -37,8 +37,7 @@ def key_view(key: ModeratorKey) -> dict[str, Any]:
 def list_keys(store: Store, slug: str, creds: Credentials) -> list[dict[str, Any]]:
     """Every key of the board, revoked ones too, oldest first (never a key or its hash)."""
     with store.read() as session:
-        board = load_board(session, slug)
-        require_moderator(creds.actor(session, board))
+        board, _actor = authorised(session, slug, creds, require_moderator)
         rows = session.exec(
             select(ModeratorKey)
             .where(ModeratorKey.board_id == board.id)
@@ -53,9 +52,7 @@ def create_key(
     """A new named key; the response is the only place the key itself ever appears."""
     key = tokens.new_token()
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_owner(actor)
+        board, actor = authorised(session, slug, creds, require_owner, lock=True)
         active = session.exec(
             select(func.count())
             .select_from(ModeratorKey)
@@ -76,9 +73,7 @@ def create_key(
 def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None:
     """Revoke a key at once: its requests fail and its live sockets close (1008)."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_owner(actor)
+        board, actor = authorised(session, slug, creds, require_owner, lock=True)
         row = session.get(ModeratorKey, key_id)
         if row is None or row.board_id != board.id or row.revoked_at is not None:
             raise not_found("moderator key")

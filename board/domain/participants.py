@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from board.domain import audit, tokens
-from board.domain.access import Credentials, load_board, require_moderator
+from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import comment_changed, likes_changed, note_changed
 from board.domain.schemas import ParticipantCreate
 from board.errors import forbidden, not_found
@@ -36,8 +36,7 @@ def erase(store: Store, slug: str, participant_id: int, creds: Credentials) -> N
     Allowed to moderators and to the participant themself, also on a locked board.
     """
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds, lock=True)
         is_self = actor.participant is not None and actor.participant.id == participant_id
         if not (actor.is_moderator or is_self):
             raise forbidden("only a moderator or the participant themself may erase a participant")
@@ -102,9 +101,7 @@ def ban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dic
     visible or waiting are hidden; moderators may restore them one by one. Banning again
     changes nothing."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         participant = _participant(session, board, participant_id)
         if participant.banned_at is not None:
             return {"id": participant_id, "banned": True, "hidden": []}
@@ -139,9 +136,7 @@ def ban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dic
 def unban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dict[str, Any]:
     """Lift a ban: the token works again. Notes the ban hid stay hidden until restored."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         participant = _participant(session, board, participant_id)
         if participant.banned_at is not None:
             participant.banned_at = None

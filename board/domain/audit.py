@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from board.domain.access import Actor, Credentials, authorised, require_moderator
-from board.domain.views import timestamp
+from board.domain.views import audit_entry_view
 from board.store.db import Store
 from board.store.models import Audit, Board
 
@@ -49,18 +49,6 @@ def record(
     )
 
 
-def entry_view(entry: Audit) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": timestamp(entry.at),
-        "moderator": entry.moderator,
-        "action": entry.action,
-        "note_id": entry.note_id,
-        "before": entry.before,
-        "after": entry.after,
-    }
-
-
 def trail(
     store: Store, slug: str, before: int | None, limit: int, creds: Credentials
 ) -> list[dict[str, Any]]:
@@ -71,7 +59,7 @@ def trail(
         if before is not None:
             statement = statement.where(col(Audit.id) < before)
         rows = session.exec(statement.order_by(col(Audit.id).desc()).limit(limit)).all()
-        return [entry_view(row) for row in rows]
+        return [audit_entry_view(row) for row in rows]
 
 
 def scrub_content(session: Session, note_ids: list[int]) -> None:

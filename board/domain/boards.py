@@ -10,12 +10,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from board.domain import audit, sdg, tokens
+from board.domain import audit, tokens
 from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import note_changed
 from board.domain.schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from board.domain.slug import generate_slug
-from board.domain.views import board_view, for_role, note_view, sections_of
+from board.domain.views import (
+    board_listing,
+    board_view,
+    events_page,
+    for_role,
+    note_view,
+    section_view,
+    sections_of,
+    snapshot_view,
+    stats_view,
+)
 from board.errors import ApiError, not_found
 from board.store import events
 from board.store.db import Store
@@ -111,7 +121,7 @@ class SnapshotRows:
     def view(self) -> dict[str, Any]:
         """`{board, notes, seq}`: the snapshot as the API answers it."""
         notes = [note_view(note, comments, self.moderator) for note, comments in self.notes]
-        return {"board": self.board, "notes": notes, "seq": self.seq}
+        return snapshot_view(self.board, notes, self.seq)
 
 
 def snapshot_rows(store: Store, slug: str, moderator: bool) -> SnapshotRows:
@@ -175,7 +185,7 @@ def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[st
             raise ApiError(409, "reset", "since is ahead of this board; reload the snapshot")
         assert board.id is not None
         page, last = events.since(session, board.id, after, actor.is_moderator)
-        return {"events": page, "seq": last or board.seq, "more": last is not None}
+        return events_page(page, last or board.seq, last is not None)
 
 
 def update_board(
@@ -240,7 +250,7 @@ def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials
         session.add(section)
         session.flush()
         _board_changed(session, board)
-        view = _section_view(section)
+        view = section_view(section)
         audit.record(session, board, actor, "section.add", after=view)
         return view
 
@@ -263,11 +273,7 @@ def update_section(
                 before={"id": section.id, **before},
                 after={"id": section.id, **after},
             )
-        return _section_view(section)
-
-
-def _section_view(section: Section) -> dict[str, Any]:
-    return {"id": section.id, "title": section.title, "position": section.position}
+        return section_view(section)
 
 
 def delete_section(store: Store, slug: str, section_id: int, creds: Credentials) -> None:
@@ -275,7 +281,7 @@ def delete_section(store: Store, slug: str, section_id: int, creds: Credentials)
     with store.write() as session:
         board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         section = _section(session, board, section_id)
-        audit.record(session, board, actor, "section.delete", before=_section_view(section))
+        audit.record(session, board, actor, "section.delete", before=section_view(section))
         moved = session.exec(
             select(Note).where(Note.section_id == section_id, col(Note.deleted_at).is_(None))
         ).all()
@@ -315,18 +321,16 @@ def stats(
             .select_from(Participant)
             .where(Participant.board_id == board.id, col(Participant.erased_at).is_(None))
         ).one()
-        return {
-            "notes": len(counted),
-            "pending": sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
-            "sdgs": [{"number": n, "notes": per_goal[n]} for n in sdg.GOAL_NUMBERS],
-            "targets": [{"code": c, "notes": per_target[c]} for c in sdg.targets()],
-            "sections": [
-                {"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections
-            ]
-            + [{"id": None, "title": "", "notes": per_section[None]}],
-            "participants": participants,
-            "viewers": viewers(board.id),  # type: ignore[arg-type]
-        }
+        return stats_view(
+            len(counted),
+            sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
+            per_goal,
+            per_target,
+            per_section,
+            sections,
+            participants,
+            viewers(board.id),  # type: ignore[arg-type]
+        )
 
 
 def list_boards(store: Store) -> list[dict[str, Any]]:
@@ -343,7 +347,4 @@ def list_boards(store: Store) -> list[dict[str, Any]]:
             .outerjoin(counts, counts.c.board_id == Board.id)
             .order_by(col(Board.created_at).desc(), col(Board.id).desc())
         ).all()
-        return [
-            {"slug": b.slug, "title": b.title, "notes": n or 0, "created_at": b.created_at}
-            for b, n in rows
-        ]
+        return [board_listing(b, n or 0) for b, n in rows]

@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 from board.domain import audit, tokens
 from board.domain.access import Credentials, authorised, require_moderator, require_owner
 from board.domain.schemas import ModeratorCreate
-from board.domain.views import timestamp
+from board.domain.views import key_created, key_view, ref
 from board.errors import ApiError, not_found
 from board.store import events
 from board.store.db import Store
@@ -22,16 +22,6 @@ from board.store.models import ModeratorKey, utcnow
 
 # Keys a board may have in use at once: co-hosts, not a crowd.
 MAX_KEYS = 50
-
-
-def key_view(key: ModeratorKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "name": key.name,
-        "owner": key.owner,
-        "created_at": timestamp(key.created_at),
-        "revoked_at": timestamp(key.revoked_at) if key.revoked_at else None,
-    }
 
 
 def list_keys(store: Store, slug: str, creds: Credentials) -> list[dict[str, Any]]:
@@ -67,7 +57,7 @@ def create_key(
         session.add(row)
         session.flush()
         audit.record(session, board, actor, "key.create", after={"id": row.id, "name": row.name})
-        return key_view(row) | {"key": key}
+        return key_created(row, key)
 
 
 def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None:
@@ -82,7 +72,8 @@ def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None
         assert board.id is not None
         row.revoked_at = utcnow()
         session.add(row)
-        ref = {"id": key_id}
         # Moderators only: the consoles learn of it; the hub closes the key's own sockets.
-        events.append(session, board.id, "moderator.revoke", f"moderator:{key_id}", ref, None)
+        events.append(
+            session, board.id, "moderator.revoke", f"moderator:{key_id}", ref(key_id), None
+        )
         audit.record(session, board, actor, "key.revoke", before={"id": key_id, "name": row.name})

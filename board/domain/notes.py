@@ -20,7 +20,17 @@ from board.domain.access import (
     require_writer,
 )
 from board.domain.schemas import CommentCreate, NoteCreate, NoteUpdate
-from board.domain.views import NoteRecord, comment_view, for_role, note_view, note_with_comments
+from board.domain.views import (
+    NoteRecord,
+    comment_ref,
+    comment_view,
+    for_role,
+    like_state,
+    likes_view,
+    note_view,
+    note_with_comments,
+    ref,
+)
 from board.errors import ApiError, forbidden, not_found
 from board.store import events
 from board.store.db import Store
@@ -61,22 +71,22 @@ def note_changed(
     Viewers get a removal when the note leaves `visible`. A `new` note has no comments to read.
     """
     assert note.id is not None
-    ref = {"id": note.id}
+    removed = ref(note.id)
     if note.deleted_at is not None:
         events.append(
             session,
             note.board_id,
             "note.remove",
             f"note:{note.id}",
-            ref,
-            events.Public("note.remove", ref) if was_visible else None,
+            removed,
+            events.Public("note.remove", removed) if was_visible else None,
         )
-        return ref
+        return removed
     view = note_view(note, [], True) if new else note_with_comments(session, note, True)
     if note.status == "visible":
         public: events.Public | None = events.Public("note.upsert", for_role(view, False))
     else:
-        public = events.Public("note.remove", ref) if was_visible else None
+        public = events.Public("note.remove", removed) if was_visible else None
     events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
     return view
 
@@ -364,11 +374,11 @@ def set_like(
             note.likes += 1 if liked else -1
             session.add(note)
             likes_changed(session, note)
-        return {"note_id": note_id, "likes": note.likes, "liked": liked}
+        return like_state(note, liked)
 
 
 def likes_changed(session: Session, note: Note) -> None:
-    data = {"note_id": note.id, "likes": note.likes}
+    data = likes_view(note)
     events.append(
         session,
         note.board_id,
@@ -401,14 +411,14 @@ def add_comment(
 def comment_changed(session: Session, comment: Comment, note: Note) -> None:
     public = note.status == "visible"
     if comment.deleted_at is not None:
-        ref = {"id": comment.id, "note_id": comment.note_id}
+        removed = comment_ref(comment)
         events.append(
             session,
             note.board_id,
             "comment.remove",
             f"comment:{comment.id}",
-            ref,
-            events.Public("comment.remove", ref) if public else None,
+            removed,
+            events.Public("comment.remove", removed) if public else None,
         )
         return
     view = comment_view(comment)

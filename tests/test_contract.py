@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 from conftest import Api, auth
-from contract import JSON, Checker, ContractViolation, declared_json_operations, problems
+from contract import (
+    JSON,
+    Checker,
+    ContractViolation,
+    declared_json_operations,
+    problems,
+    published,
+)
+from starlette.testclient import TestClient
 
 from board.domain import boards
 
@@ -18,6 +26,11 @@ NOTES = "/api/boards/{slug}/notes"
 def posted_note(api: Api) -> tuple[str, dict[str, Any]]:
     slug, _key = api.create_board()
     return slug, api.note(slug, api.join(slug)["token"])
+
+
+def test_the_checker_uses_the_document_the_server_publishes(client: TestClient) -> None:
+    """What the checker holds answers against is GET /api/openapi.json, as served."""
+    assert client.get("/api/openapi.json").json() == published()
 
 
 def test_a_real_answer_passes_and_a_wrong_field_is_named(api: Api) -> None:

@@ -1,4 +1,5 @@
-"""The JSON API: thin handlers that parse, call a service function and shape the response.
+"""The JSON API: thin handlers that parse, call a service function and send what it returns
+(every shape is built in domain/views.py).
 
 Each handler is declared with `@operation` (operations.py), which is also what `openapi.py`
 describes, so the published schema and the routes cannot drift apart.

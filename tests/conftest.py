@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import psycopg
 import pytest
 import sqlalchemy as sa
+from contract import Checker, declared_json_operations, media_type_of
 from starlette.testclient import TestClient
 
 from board.app import create_app
@@ -30,6 +32,83 @@ POSTGRES_URL = os.environ.get(
 ADMIN_TOKEN = "test-admin-token-0123456789"
 DEFAULT_BODY = "Krav om utslippsfrie byggeplasser"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+VALIDATED = pytest.StashKey[Counter[tuple[str, str]]]()
+CALL_PASSED = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "off_contract(why): the test produces answers the OpenAPI document does not allow, "
+        "on purpose; they are not checked (tests/contract.py)",
+    )
+    config.stash[VALIDATED] = Counter()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_PASSED] = report.passed
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    validated = config.stash[VALIDATED]
+    if validated:
+        operations = declared_json_operations()
+        seen = len(operations & set(validated))
+        terminalreporter.write_line(
+            f"OpenAPI contract: {sum(validated.values())} JSON answers validated, "
+            f"{seen} of {len(operations)} JSON operations answered at least once"
+        )
+
+
+@pytest.fixture(autouse=True)
+def contract(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker]:
+    """Every answer an HTTP client gets in this test, in process or from a real server, is held
+    against the OpenAPI document at once (tests/contract.py), unless the test is marked
+    `off_contract`. A violation the test's own code swallows (a retry loop, a gather with
+    return_exceptions) still fails the test when it ends."""
+    marker = request.node.get_closest_marker("off_contract")
+    if marker is not None:
+        assert marker.args and marker.args[0], "off_contract needs a reason"
+    checker = Checker(enabled=marker is None)
+
+    def check(request: httpx2.Request, response: httpx2.Response) -> None:
+        checker.check(
+            request.method,
+            str(request.url),
+            response.status_code,
+            media_type_of(response.headers.get("content-type")),
+            response.content,
+        )
+
+    sync_send = httpx2.Client.send
+    async_send = httpx2.AsyncClient.send
+
+    def send(self: httpx2.Client, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        response = sync_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            check(request, response)
+        return response
+
+    async def send_async(
+        self: httpx2.AsyncClient, request: httpx2.Request, **kwargs: Any
+    ) -> httpx2.Response:
+        response = await async_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            check(request, response)
+        return response
+
+    monkeypatch.setattr(httpx2.Client, "send", send)
+    monkeypatch.setattr(httpx2.AsyncClient, "send", send_async)
+    yield checker
+    request.config.stash[VALIDATED].update(checker.validated)
+    if checker.violations and request.node.stash.get(CALL_PASSED, False):
+        pytest.fail("answers off the OpenAPI contract:\n" + "\n".join(checker.violations))
 
 
 def require(service: str, available: bool, how: str) -> None:

@@ -5,17 +5,21 @@ Plain dicts with static types (TypedDict), read from the database in five querie
 not. The JSON backup is this data as it is (backup.py checks a file against the same shape before
 importing it). Ids are the database's and change on import; references between records use them.
 Timestamps are aware datetimes in UTC.
+
+These records are the archive's own format, kept here with their types; the API's shapes live in
+domain/views.py, which also gives the archive its authors and its UTC.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from board.domain.access import load_board
+from board.domain.views import Author, author, utc
 from board.store.db import Store
 from board.store.models import Audit, Board, Comment, Note, Participant, Section
 
@@ -25,9 +29,8 @@ FORMAT: Final = "sdg-pinboard-backup"
 VERSION: Final = 3
 
 
-class AuthorData(TypedDict):
-    id: int | None  # a participant's id; None: a moderator wrote it
-    name: str
+# The archive names authors as the API does.
+AuthorData = Author
 
 
 class CommentData(TypedDict):
@@ -129,7 +132,7 @@ def collect(session: Session, board: Board) -> Archive:
         {
             "id": i,
             "name": name,
-            "created_at": _utc(created),
+            "created_at": utc(created),
             "erased_at": _utc_or_none(erased),
             "banned_at": _utc_or_none(banned),
         }
@@ -145,9 +148,9 @@ def collect(session: Session, board: Board) -> Archive:
         comments.setdefault(note_id, []).append(
             {
                 "id": i,
-                "author": {"id": author_id, "name": author_name},
+                "author": author(author_id, author_name),
                 "body": body,
-                "created_at": _utc(created),
+                "created_at": utc(created),
                 "deleted_at": _utc_or_none(deleted),
             }
         )
@@ -156,7 +159,7 @@ def collect(session: Session, board: Board) -> Archive:
             "id": row[0],
             "client_id": row[1],
             "section_id": row[2],
-            "author": {"id": row[3], "name": row[4]},
+            "author": author(row[3], row[4]),
             "body": row[5],
             "link": row[6],
             "sdgs": list(row[7]),
@@ -167,8 +170,8 @@ def collect(session: Session, board: Board) -> Archive:
             "position": float(row[12]),
             "likes": row[13],
             "version": row[14],
-            "created_at": _utc(row[15]),
-            "updated_at": _utc(row[16]),
+            "created_at": utc(row[15]),
+            "updated_at": utc(row[16]),
             "deleted_at": _utc_or_none(row[17]),
             "flag_reason": row[18],
             "edited_by_moderator": row[19],
@@ -184,7 +187,7 @@ def collect(session: Session, board: Board) -> Archive:
     audit: list[AuditData] = [
         {
             "id": i,
-            "at": _utc(at),
+            "at": utc(at),
             "moderator": moderator,
             "action": action,
             "note_id": note_id,
@@ -210,8 +213,8 @@ def collect(session: Session, board: Board) -> Archive:
             "timezone": board.timezone,
             "word_filter": list(board.word_filter),
             "retention_days": board.retention_days,
-            "created_at": _utc(board.created_at),
-            "updated_at": _utc(board.updated_at),
+            "created_at": utc(board.created_at),
+            "updated_at": utc(board.updated_at),
             "seq": board.seq,
         },
         "sections": sections,
@@ -233,12 +236,5 @@ def _rows(session: Session, model: type[SQLModel], board: Board, *columns: str) 
     return list(session.execute(statement))
 
 
-def _utc(value: datetime) -> datetime:
-    """UTC and aware: SQLite hands timestamps back without a zone, PostgreSQL in the session's."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else utc(value)

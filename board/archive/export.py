@@ -29,7 +29,7 @@ from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
 from board.archive.contents import Archive, AuthorData, CommentData, NoteData, collect
-from board.domain.access import Credentials, load_board, require_moderator
+from board.domain.access import Credentials, authorised, require_moderator
 from board.domain.sdg import catalogue, targets
 from board.store.db import Store
 
@@ -107,8 +107,7 @@ class Options:
 def board_markdown(store: Store, slug: str, creds: Credentials, options: Options) -> str:
     """The archive of `slug` for a moderator of it (the HTTP route)."""
     with store.read(patient=True) as session:
-        board = load_board(session, slug)
-        require_moderator(creds.actor(session, board))
+        board, _actor = authorised(session, slug, creds, require_moderator)
         archive = collect(session, board)
     return render(archive, options)
 

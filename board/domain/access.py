@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -94,6 +95,10 @@ class Credentials:
         return resolve(session, board, self.token, self.admin_token)
 
 
+# What a service function asks of the actor on a board before it does anything: a `require_*`.
+Requirement = Callable[[Actor, BoardRules], None]
+
+
 # Built once with bound parameters, and in Core: every request runs these, and building a
 # statement or loading ORM objects costs more than SQLite takes to run it. Those that every
 # write runs go on the driver's cursor (prepared.py).
@@ -153,6 +158,24 @@ def board_rules(session: Session, slug: str, lock: bool = False) -> Rules:
     return Rules(**row._asdict())
 
 
+def authorised(
+    session: Session,
+    slug: str,
+    creds: Credentials,
+    requirement: Requirement | None = None,
+    *,
+    lock: bool = False,
+) -> tuple[Board, Actor]:
+    """The board `slug` and who `creds` stand for on it, once they meet `requirement` (one of the
+    `require_*` below; None: anyone, viewers too). The prologue of every service function that
+    loads the whole board; `lock` as for `load_board()`. Posting reads only `board_rules()`."""
+    board = load_board(session, slug, lock=lock)
+    actor = creds.actor(session, board)
+    if requirement is not None:
+        requirement(actor, board)
+    return board, actor
+
+
 def resolve(
     session: Session, board: BoardRules, token: str | None, admin_token: str | None
 ) -> Actor:
@@ -177,14 +200,15 @@ def resolve(
     raise ApiError(401, "invalid_token", "the token is not valid for this board")
 
 
-def require_moderator(actor: Actor) -> None:
+def require_moderator(actor: Actor, _board: BoardRules | None = None) -> None:
+    """A moderator of the board (the actor was resolved against it), or the admin token."""
     if actor.role == "viewer":
         raise ApiError(401, "token_required", "send this board's moderator key as a bearer token")
     if not actor.is_moderator:
         raise forbidden("only a moderator of this board may do this")
 
 
-def require_owner(actor: Actor) -> None:
+def require_owner(actor: Actor, _board: BoardRules | None = None) -> None:
     """The board's owner key (the one made with it) or the admin token."""
     require_moderator(actor)
     if not (actor.is_admin or (actor.moderator is not None and actor.moderator.owner)):

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from board.domain.access import Actor, Credentials, load_board, require_moderator
-from board.domain.views import timestamp
+from board.domain.access import Actor, Credentials, authorised, require_moderator
+from board.domain.views import audit_entry_view
 from board.store.db import Store
 from board.store.models import Audit, Board
 
@@ -49,30 +49,17 @@ def record(
     )
 
 
-def entry_view(entry: Audit) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": timestamp(entry.at),
-        "moderator": entry.moderator,
-        "action": entry.action,
-        "note_id": entry.note_id,
-        "before": entry.before,
-        "after": entry.after,
-    }
-
-
 def trail(
     store: Store, slug: str, before: int | None, limit: int, creds: Credentials
 ) -> list[dict[str, Any]]:
     """Up to `limit` entries older than the entry `before` (or the newest), newest first."""
     with store.read() as session:
-        board = load_board(session, slug)
-        require_moderator(creds.actor(session, board))
+        board, _actor = authorised(session, slug, creds, require_moderator)
         statement = select(Audit).where(Audit.board_id == board.id)
         if before is not None:
             statement = statement.where(col(Audit.id) < before)
         rows = session.exec(statement.order_by(col(Audit.id).desc()).limit(limit)).all()
-        return [entry_view(row) for row in rows]
+        return [audit_entry_view(row) for row in rows]
 
 
 def scrub_content(session: Session, note_ids: list[int]) -> None:

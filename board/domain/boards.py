@@ -10,12 +10,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from board.domain import audit, sdg, tokens
-from board.domain.access import Credentials, load_board, require_moderator
+from board.domain import audit, tokens
+from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import note_changed
 from board.domain.schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from board.domain.slug import generate_slug
-from board.domain.views import board_view, for_role, note_view, sections_of
+from board.domain.views import (
+    board_listing,
+    board_view,
+    events_page,
+    for_role,
+    note_view,
+    section_view,
+    sections_of,
+    snapshot_view,
+    stats_view,
+)
 from board.errors import ApiError, not_found
 from board.store import events
 from board.store.db import Store
@@ -89,8 +99,8 @@ def new_owner_key(store: Store, slug: str) -> str:
 def snapshot(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
     """`{board, notes, seq}` as the asker may see it."""
     with store.read() as session:
-        board = load_board(session, slug)
-        return _snapshot_rows(session, board, creds.actor(session, board).is_moderator).view()
+        board, actor = authorised(session, slug, creds)
+        return _snapshot_rows(session, board, actor.is_moderator).view()
 
 
 Row = sa.Row[*tuple[Any, ...]]
@@ -111,7 +121,7 @@ class SnapshotRows:
     def view(self) -> dict[str, Any]:
         """`{board, notes, seq}`: the snapshot as the API answers it."""
         notes = [note_view(note, comments, self.moderator) for note, comments in self.notes]
-        return {"board": self.board, "notes": notes, "seq": self.seq}
+        return snapshot_view(self.board, notes, self.seq)
 
 
 def snapshot_rows(store: Store, slug: str, moderator: bool) -> SnapshotRows:
@@ -170,22 +180,19 @@ def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotR
 def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[str, Any]:
     """`{events, seq, more}`: the events after `after` the asker may see, one page at a time."""
     with store.read() as session:
-        board = load_board(session, slug)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds)
         if after > board.seq:
             raise ApiError(409, "reset", "since is ahead of this board; reload the snapshot")
         assert board.id is not None
         page, last = events.since(session, board.id, after, actor.is_moderator)
-        return {"events": page, "seq": last or board.seq, "more": last is not None}
+        return events_page(page, last or board.seq, last is not None)
 
 
 def update_board(
     store: Store, slug: str, change: BoardUpdate, creds: Credentials
 ) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         before, after = _apply(board, change)
         if not after:
             return board_view(board, sections_of(session, board.id), True)  # type: ignore[arg-type]
@@ -234,9 +241,7 @@ def _announce(session: Session, board: Board, sections: list[Section]) -> dict[s
 
 def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         assert board.id is not None
         last = session.exec(
             select(func.max(Section.position)).where(Section.board_id == board.id)
@@ -245,7 +250,7 @@ def add_section(store: Store, slug: str, spec: SectionCreate, creds: Credentials
         session.add(section)
         session.flush()
         _board_changed(session, board)
-        view = _section_view(section)
+        view = section_view(section)
         audit.record(session, board, actor, "section.add", after=view)
         return view
 
@@ -254,9 +259,7 @@ def update_section(
     store: Store, slug: str, section_id: int, change: SectionUpdate, creds: Credentials
 ) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         section = _section(session, board, section_id)
         before, after = _apply(section, change)
         if after:
@@ -270,21 +273,15 @@ def update_section(
                 before={"id": section.id, **before},
                 after={"id": section.id, **after},
             )
-        return _section_view(section)
-
-
-def _section_view(section: Section) -> dict[str, Any]:
-    return {"id": section.id, "title": section.title, "position": section.position}
+        return section_view(section)
 
 
 def delete_section(store: Store, slug: str, section_id: int, creds: Credentials) -> None:
     """Remove a column; its notes stay on the board without a section."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         section = _section(session, board, section_id)
-        audit.record(session, board, actor, "section.delete", before=_section_view(section))
+        audit.record(session, board, actor, "section.delete", before=section_view(section))
         moved = session.exec(
             select(Note).where(Note.section_id == section_id, col(Note.deleted_at).is_(None))
         ).all()
@@ -308,8 +305,7 @@ def stats(
     store: Store, slug: str, creds: Credentials, viewers: Callable[[int], int]
 ) -> dict[str, Any]:
     with store.read() as session:
-        board = load_board(session, slug)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds)
         rows = session.exec(
             select(Note.status, Note.sdgs, Note.targets, Note.section_id).where(
                 Note.board_id == board.id, col(Note.deleted_at).is_(None)
@@ -325,18 +321,16 @@ def stats(
             .select_from(Participant)
             .where(Participant.board_id == board.id, col(Participant.erased_at).is_(None))
         ).one()
-        return {
-            "notes": len(counted),
-            "pending": sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
-            "sdgs": [{"number": n, "notes": per_goal[n]} for n in sdg.GOAL_NUMBERS],
-            "targets": [{"code": c, "notes": per_target[c]} for c in sdg.targets()],
-            "sections": [
-                {"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections
-            ]
-            + [{"id": None, "title": "", "notes": per_section[None]}],
-            "participants": participants,
-            "viewers": viewers(board.id),  # type: ignore[arg-type]
-        }
+        return stats_view(
+            len(counted),
+            sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
+            per_goal,
+            per_target,
+            per_section,
+            sections,
+            participants,
+            viewers(board.id),  # type: ignore[arg-type]
+        )
 
 
 def list_boards(store: Store) -> list[dict[str, Any]]:
@@ -353,7 +347,4 @@ def list_boards(store: Store) -> list[dict[str, Any]]:
             .outerjoin(counts, counts.c.board_id == Board.id)
             .order_by(col(Board.created_at).desc(), col(Board.id).desc())
         ).all()
-        return [
-            {"slug": b.slug, "title": b.title, "notes": n or 0, "created_at": b.created_at}
-            for b, n in rows
-        ]
+        return [board_listing(b, n or 0) for b, n in rows]

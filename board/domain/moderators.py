@@ -12,9 +12,9 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from board.domain import audit, tokens
-from board.domain.access import Credentials, load_board, require_moderator, require_owner
+from board.domain.access import Credentials, authorised, require_moderator, require_owner
 from board.domain.schemas import ModeratorCreate
-from board.domain.views import timestamp
+from board.domain.views import key_created, key_view, ref
 from board.errors import ApiError, not_found
 from board.store import events
 from board.store.db import Store
@@ -24,21 +24,10 @@ from board.store.models import ModeratorKey, utcnow
 MAX_KEYS = 50
 
 
-def key_view(key: ModeratorKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "name": key.name,
-        "owner": key.owner,
-        "created_at": timestamp(key.created_at),
-        "revoked_at": timestamp(key.revoked_at) if key.revoked_at else None,
-    }
-
-
 def list_keys(store: Store, slug: str, creds: Credentials) -> list[dict[str, Any]]:
     """Every key of the board, revoked ones too, oldest first (never a key or its hash)."""
     with store.read() as session:
-        board = load_board(session, slug)
-        require_moderator(creds.actor(session, board))
+        board, _actor = authorised(session, slug, creds, require_moderator)
         rows = session.exec(
             select(ModeratorKey)
             .where(ModeratorKey.board_id == board.id)
@@ -53,9 +42,7 @@ def create_key(
     """A new named key; the response is the only place the key itself ever appears."""
     key = tokens.new_token()
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_owner(actor)
+        board, actor = authorised(session, slug, creds, require_owner, lock=True)
         active = session.exec(
             select(func.count())
             .select_from(ModeratorKey)
@@ -70,15 +57,13 @@ def create_key(
         session.add(row)
         session.flush()
         audit.record(session, board, actor, "key.create", after={"id": row.id, "name": row.name})
-        return key_view(row) | {"key": key}
+        return key_created(row, key)
 
 
 def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None:
     """Revoke a key at once: its requests fail and its live sockets close (1008)."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_owner(actor)
+        board, actor = authorised(session, slug, creds, require_owner, lock=True)
         row = session.get(ModeratorKey, key_id)
         if row is None or row.board_id != board.id or row.revoked_at is not None:
             raise not_found("moderator key")
@@ -87,7 +72,8 @@ def revoke_key(store: Store, slug: str, key_id: int, creds: Credentials) -> None
         assert board.id is not None
         row.revoked_at = utcnow()
         session.add(row)
-        ref = {"id": key_id}
         # Moderators only: the consoles learn of it; the hub closes the key's own sockets.
-        events.append(session, board.id, "moderator.revoke", f"moderator:{key_id}", ref, None)
+        events.append(
+            session, board.id, "moderator.revoke", f"moderator:{key_id}", ref(key_id), None
+        )
         audit.record(session, board, actor, "key.revoke", before={"id": key_id, "name": row.name})

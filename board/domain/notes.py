@@ -14,13 +14,23 @@ from board.domain.access import (
     Actor,
     BoardRules,
     Credentials,
+    authorised,
     board_rules,
-    load_board,
     require_participant,
     require_writer,
 )
 from board.domain.schemas import CommentCreate, NoteCreate, NoteUpdate
-from board.domain.views import NoteRecord, comment_view, for_role, note_view, note_with_comments
+from board.domain.views import (
+    NoteRecord,
+    comment_ref,
+    comment_view,
+    for_role,
+    like_state,
+    likes_view,
+    note_view,
+    note_with_comments,
+    ref,
+)
 from board.errors import ApiError, forbidden, not_found
 from board.store import events
 from board.store.db import Store
@@ -61,22 +71,22 @@ def note_changed(
     Viewers get a removal when the note leaves `visible`. A `new` note has no comments to read.
     """
     assert note.id is not None
-    ref = {"id": note.id}
+    removed = ref(note.id)
     if note.deleted_at is not None:
         events.append(
             session,
             note.board_id,
             "note.remove",
             f"note:{note.id}",
-            ref,
-            events.Public("note.remove", ref) if was_visible else None,
+            removed,
+            events.Public("note.remove", removed) if was_visible else None,
         )
-        return ref
+        return removed
     view = note_view(note, [], True) if new else note_with_comments(session, note, True)
     if note.status == "visible":
         public: events.Public | None = events.Public("note.upsert", for_role(view, False))
     else:
-        public = events.Public("note.remove", ref) if was_visible else None
+        public = events.Public("note.remove", removed) if was_visible else None
     events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
     return view
 
@@ -186,26 +196,16 @@ def update_note(
     if_match: str | None,
     creds: Credentials,
 ) -> dict[str, Any]:
+    """Edit a note: check who may change what and the version, work out the fields it ends up
+    with, then apply what differs, flag or audit it, and announce it. An edit that changes
+    nothing changes nothing: no new version, no event."""
     fields = change.model_fields_set
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_writer(actor, board)
+        board, actor = authorised(session, slug, creds, require_writer, lock=True)
         note = _note(session, board, note_id, actor)
-        if not actor.is_moderator:
-            if not _is_author(actor, note):
-                raise forbidden("only the author or a moderator may edit this note")
-            if fields - AUTHOR_FIELDS:
-                raise forbidden(
-                    f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}"
-                )
+        _check_may_edit(actor, note, fields)
         _check_version(note, if_match)
-        wanted = {f: getattr(change, f) for f in fields}
-        if "sdgs" in wanted or "targets" in wanted:
-            # A target implies its goal, whichever of the two the edit sends (the other is kept).
-            wanted["sdgs"] = sdg.with_goals_of(
-                wanted.get("sdgs", note.sdgs), wanted.get("targets", note.targets)
-            )
+        wanted = _wanted(note, change)
         _check_content(
             session,
             board,
@@ -218,28 +218,75 @@ def update_note(
         if not changed and not unflag:
             return note_with_comments(session, note, actor.is_moderator)
         was_visible = note.status == "visible"
-        before = {f: getattr(note, f) for f in changed}
-        for field in changed:
-            setattr(note, field, wanted[field])
+        before = _apply_edit(note, wanted, changed)
         if actor.is_moderator:
-            if unflag:
-                note.flag_reason = None
-            if changed & WORDING_FIELDS and note.author_id is not None:
-                note.edited_by_moderator = True
-            _audit_update(session, board, actor, note, before)
+            _moderator_edited(session, board, actor, note, before, unflag)
         else:
-            # The author's new words go through the filter; an approved note edited by its author
-            # on a pre-moderated board needs approval again.
-            flag = _flag(board, note.body, note.link) if changed & {"body", "link"} else None
-            if flag is not None:
-                note.status, note.flag_reason = "pending", flag
-            elif board.moderation == "pre" and note.status == "visible":
-                note.status = "pending"
-        note.version += 1
-        note.updated_at = utcnow()
-        session.add(note)
-        session.flush()
+            _author_edited(board, note, changed)
+        _new_version(session, note)
         return for_role(note_changed(session, note, was_visible), actor.is_moderator)
+
+
+def _check_may_edit(actor: Actor, note: Note, fields: set[str]) -> None:
+    """Moderators may change any field; an author only the note's content (AUTHOR_FIELDS)."""
+    if actor.is_moderator:
+        return
+    if not _is_author(actor, note):
+        raise forbidden("only the author or a moderator may edit this note")
+    if fields - AUTHOR_FIELDS:
+        raise forbidden(f"only moderators may change {', '.join(sorted(fields - AUTHOR_FIELDS))}")
+
+
+def _wanted(note: Note, change: NoteUpdate) -> dict[str, Any]:
+    """The value of each field the edit sends, as the note should have it."""
+    wanted = {f: getattr(change, f) for f in change.model_fields_set}
+    if "sdgs" in wanted or "targets" in wanted:
+        # A target implies its goal, whichever of the two the edit sends (the other is kept).
+        wanted["sdgs"] = sdg.with_goals_of(
+            wanted.get("sdgs", note.sdgs), wanted.get("targets", note.targets)
+        )
+    return wanted
+
+
+def _apply_edit(note: Note, wanted: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """Set the changed fields; returns what they were before (for the audit trail)."""
+    before = {f: getattr(note, f) for f in changed}
+    for field in changed:
+        setattr(note, field, wanted[field])
+    return before
+
+
+def _moderator_edited(
+    session: Session,
+    board: Board,
+    actor: Actor,
+    note: Note,
+    before: dict[str, Any],
+    unflag: bool,
+) -> None:
+    """A moderator's edit clears the flag if asked, marks changed wording, and is audited."""
+    if unflag:
+        note.flag_reason = None
+    if before.keys() & WORDING_FIELDS and note.author_id is not None:
+        note.edited_by_moderator = True
+    _audit_update(session, board, actor, note, before)
+
+
+def _author_edited(board: Board, note: Note, changed: set[str]) -> None:
+    """The author's new words go through the filter; an approved note edited by its author on a
+    pre-moderated board needs approval again."""
+    flag = _flag(board, note.body, note.link) if changed & {"body", "link"} else None
+    if flag is not None:
+        note.status, note.flag_reason = "pending", flag
+    elif board.moderation == "pre" and note.status == "visible":
+        note.status = "pending"
+
+
+def _new_version(session: Session, note: Note) -> None:
+    note.version += 1
+    note.updated_at = utcnow()
+    session.add(note)
+    session.flush()
 
 
 # What a status change is called in the audit trail, by (from, to).
@@ -300,9 +347,7 @@ def _check_version(note: Note, if_match: str | None) -> None:
 
 def delete_note(store: Store, slug: str, note_id: int, creds: Credentials) -> None:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_writer(actor, board)
+        board, actor = authorised(session, slug, creds, require_writer, lock=True)
         note = _note(session, board, note_id, actor)
         if not (actor.is_moderator or _is_author(actor, note)):
             raise forbidden("only the author or a moderator may delete this note")
@@ -317,9 +362,7 @@ def set_like(
 ) -> dict[str, Any]:
     """Like or unlike, idempotently: repeating either changes nothing and emits nothing."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_writer(actor, board)
+        board, actor = authorised(session, slug, creds, require_writer, lock=True)
         participant = require_participant(actor)
         note = _note(session, board, note_id, actor)
         like = session.get(Like, (note_id, participant.id))
@@ -331,11 +374,11 @@ def set_like(
             note.likes += 1 if liked else -1
             session.add(note)
             likes_changed(session, note)
-        return {"note_id": note_id, "likes": note.likes, "liked": liked}
+        return like_state(note, liked)
 
 
 def likes_changed(session: Session, note: Note) -> None:
-    data = {"note_id": note.id, "likes": note.likes}
+    data = likes_view(note)
     events.append(
         session,
         note.board_id,
@@ -350,9 +393,7 @@ def add_comment(
     store: Store, slug: str, note_id: int, spec: CommentCreate, creds: Credentials
 ) -> dict[str, Any]:
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_writer(actor, board)
+        board, actor = authorised(session, slug, creds, require_writer, lock=True)
         note = _note(session, board, note_id, actor)
         comment = Comment(
             board_id=note.board_id,
@@ -370,14 +411,14 @@ def add_comment(
 def comment_changed(session: Session, comment: Comment, note: Note) -> None:
     public = note.status == "visible"
     if comment.deleted_at is not None:
-        ref = {"id": comment.id, "note_id": comment.note_id}
+        removed = comment_ref(comment)
         events.append(
             session,
             note.board_id,
             "comment.remove",
             f"comment:{comment.id}",
-            ref,
-            events.Public("comment.remove", ref) if public else None,
+            removed,
+            events.Public("comment.remove", removed) if public else None,
         )
         return
     view = comment_view(comment)

@@ -7,9 +7,10 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from board.domain import audit, tokens
-from board.domain.access import Credentials, load_board, require_moderator
+from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import comment_changed, likes_changed, note_changed
 from board.domain.schemas import ParticipantCreate
+from board.domain.views import ban_state, participant_created, ref
 from board.errors import forbidden, not_found
 from board.store import events
 from board.store.db import Store
@@ -27,7 +28,7 @@ def join(store: Store, slug: str, spec: ParticipantCreate) -> dict[str, Any]:
         )
         session.add(participant)
         session.flush()
-        return {"id": participant.id, "name": participant.name, "token": token}
+        return participant_created(participant, token)
 
 
 def erase(store: Store, slug: str, participant_id: int, creds: Credentials) -> None:
@@ -36,8 +37,7 @@ def erase(store: Store, slug: str, participant_id: int, creds: Credentials) -> N
     Allowed to moderators and to the participant themself, also on a locked board.
     """
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
+        board, actor = authorised(session, slug, creds, lock=True)
         is_self = actor.participant is not None and actor.participant.id == participant_id
         if not (actor.is_moderator or is_self):
             raise forbidden("only a moderator or the participant themself may erase a participant")
@@ -102,12 +102,10 @@ def ban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dic
     visible or waiting are hidden; moderators may restore them one by one. Banning again
     changes nothing."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         participant = _participant(session, board, participant_id)
         if participant.banned_at is not None:
-            return {"id": participant_id, "banned": True, "hidden": []}
+            return ban_state(participant_id, True, [])
         participant.banned_at = utcnow()
         session.add(participant)
         notes = session.exec(
@@ -126,25 +124,23 @@ def ban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dic
             session.flush()
             note_changed(session, note, was_visible)
         assert board.id is not None
-        ref, entity = {"id": participant_id}, f"participant:{participant_id}"
+        entity = f"participant:{participant_id}"
         # Moderators only: the consoles learn of it; the hub closes the participant's sockets.
-        events.append(session, board.id, "participant.ban", entity, ref, None)
+        events.append(session, board.id, "participant.ban", entity, ref(participant_id), None)
         hidden = [n.id for n in notes if n.id is not None]
         audit.record(
             session, board, actor, "ban", after={"participant_id": participant_id, "hidden": hidden}
         )
-        return {"id": participant_id, "banned": True, "hidden": hidden}
+        return ban_state(participant_id, True, hidden)
 
 
 def unban(store: Store, slug: str, participant_id: int, creds: Credentials) -> dict[str, Any]:
     """Lift a ban: the token works again. Notes the ban hid stay hidden until restored."""
     with store.write() as session:
-        board = load_board(session, slug, lock=True)
-        actor = creds.actor(session, board)
-        require_moderator(actor)
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         participant = _participant(session, board, participant_id)
         if participant.banned_at is not None:
             participant.banned_at = None
             session.add(participant)
             audit.record(session, board, actor, "unban", after={"participant_id": participant_id})
-        return {"id": participant_id, "banned": False, "hidden": []}
+        return ban_state(participant_id, False, [])

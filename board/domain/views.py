@@ -1,16 +1,32 @@
-"""Rows to public shapes: the single place that decides what the API and events show of a row."""
+"""Rows to public shapes: the one place that decides what the API, its events and the CLI's
+listing show of a row, down to the order of the keys.
+
+The shapes are plain dicts, built here and nowhere else; service functions return them and
+handlers send them as they are. The pydantic models in schemas.py describe the same shapes for
+the OpenAPI document, and tests/contract.py holds every answer the tests see against that
+description, so the two cannot drift apart. Why dicts and not the models: a snapshot of 1,000
+notes and every post build these, and validating and dumping a model per note costs several
+times the dict; the models would also change the bytes (key order, number and time formats) that
+clients and the snapshot cache's ETags see.
+
+Not here, on purpose: the event envelope (`{type, seq, kind, data}`, store/events.py: the store
+sits below this layer and the live fan-out encodes it there), and the archive's records
+(archive/contents.py: the backup file's format, with datetimes and deleted rows, which takes
+`utc()` from here).
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from board.store.models import Board, Comment, Note, Section
+from board.domain import sdg
+from board.store.models import Audit, Board, Comment, ModeratorKey, Note, Participant, Section
 
 # A note as the ORM loads it, or as a Core INSERT … RETURNING hands it back (posting skips the ORM).
 NoteRecord = Note | sa.Row[*tuple[Any, ...]]
@@ -18,11 +34,32 @@ NoteRecord = Note | sa.Row[*tuple[Any, ...]]
 CommentRecord = Comment | sa.Row[*tuple[Any, ...]]
 
 
-def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC; SQLite hands timestamps back without their zone."""
+def utc(value: datetime) -> datetime:
+    """UTC and aware: SQLite hands timestamps back without a zone, PostgreSQL in the session's."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC, with `Z`."""
+    return utc(value).isoformat().replace("+00:00", "Z")
+
+
+class Author(TypedDict):
+    """Who wrote a note or comment, in the API and in the archive alike."""
+
+    id: int | None  # a participant's id; None: a moderator wrote it
+    name: str  # empty: anonymous
+
+
+def author(author_id: int | None, name: str) -> Author:
+    return {"id": author_id, "name": name}
+
+
+def ref(item_id: int | None) -> dict[str, Any]:
+    """`{id}`: what a removal, a ban or a revoked key tells of the item."""
+    return {"id": item_id}
 
 
 def sections_of(session: Session, board_id: int) -> list[Section]:
@@ -50,7 +87,7 @@ def board_view(
         "require_sdg": board.require_sdg,
         "timezone": board.timezone,
         "retention_days": board.retention_days,
-        "sections": [{"id": s.id, "title": s.title, "position": s.position} for s in sections],
+        "sections": [section_view(s) for s in sections],
         "created_at": timestamp(board.created_at),
     }
     if moderator:
@@ -58,11 +95,30 @@ def board_view(
     return view
 
 
+def section_view(section: Section) -> dict[str, Any]:
+    return {"id": section.id, "title": section.title, "position": section.position}
+
+
+def board_created(board: dict[str, Any], moderator_key: str) -> dict[str, Any]:
+    """A new board (the moderators' view) and its owner key, shown this once."""
+    return {"board": board, "moderator_key": moderator_key}
+
+
+def board_listing(board: Board, notes: int) -> dict[str, Any]:
+    """A line of `board list`: the creation time stays a datetime for the CLI to format."""
+    return {
+        "slug": board.slug,
+        "title": board.title,
+        "notes": notes,
+        "created_at": board.created_at,
+    }
+
+
 def comment_view(comment: CommentRecord) -> dict[str, Any]:
     return {
         "id": comment.id,
         "note_id": comment.note_id,
-        "author": {"id": comment.author_id, "name": comment.author_name},
+        "author": author(comment.author_id, comment.author_name),
         "body": comment.body,
         "created_at": timestamp(comment.created_at),
     }
@@ -76,7 +132,7 @@ def note_view(
         "id": note.id,
         "client_id": note.client_id,
         "section_id": note.section_id,
-        "author": {"id": note.author_id, "name": note.author_name},
+        "author": author(note.author_id, note.author_name),
         "body": note.body,
         "link": note.link,
         "sdgs": list(note.sdgs),
@@ -106,6 +162,93 @@ def for_role(view: dict[str, Any], moderator: bool) -> dict[str, Any]:
 
 # Fields of note and board views that only moderators see.
 MODERATOR_ONLY = frozenset({"flag_reason", "word_filter"})
+
+
+def comment_ref(comment: Comment) -> dict[str, Any]:
+    """What a comment's removal tells: the comment and its note."""
+    return {"id": comment.id, "note_id": comment.note_id}
+
+
+def likes_view(note: Note) -> dict[str, Any]:
+    """A note's like count, as the `likes` event carries it."""
+    return {"note_id": note.id, "likes": note.likes}
+
+
+def like_state(note: Note, liked: bool) -> dict[str, Any]:
+    """The answer to a like or unlike: the count, and whether the asker likes the note now."""
+    return likes_view(note) | {"liked": liked}
+
+
+def snapshot_view(board: dict[str, Any], notes: list[dict[str, Any]], seq: int) -> dict[str, Any]:
+    """`{board, notes, seq}`; snapshots.py writes the same bytes without building this dict."""
+    return {"board": board, "notes": notes, "seq": seq}
+
+
+def events_page(page: list[dict[str, Any]], seq: int, more: bool) -> dict[str, Any]:
+    return {"events": page, "seq": seq, "more": more}
+
+
+def stats_view(
+    notes: int,
+    pending: int | None,
+    per_goal: Counter[int],
+    per_target: Counter[str],
+    per_section: Counter[int | None],
+    sections: Iterable[Section],
+    participants: int,
+    viewers: int,
+) -> dict[str, Any]:
+    """The board's numbers; `pending` only for moderators (None leaves it out). Every goal and
+    target is listed, and the notes outside any section last."""
+    view: dict[str, Any] = {"notes": notes}
+    if pending is not None:
+        view["pending"] = pending
+    view |= {
+        "sdgs": [{"number": n, "notes": per_goal[n]} for n in sdg.GOAL_NUMBERS],
+        "targets": [{"code": c, "notes": per_target[c]} for c in sdg.targets()],
+        "sections": [{"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections]
+        + [{"id": None, "title": "", "notes": per_section[None]}],
+        "participants": participants,
+        "viewers": viewers,
+    }
+    return view
+
+
+def participant_created(participant: Participant, token: str) -> dict[str, Any]:
+    """A participant who just joined, with their token (shown this once)."""
+    return {"id": participant.id, "name": participant.name, "token": token}
+
+
+def ban_state(participant_id: int, banned: bool, hidden: list[int]) -> dict[str, Any]:
+    return {"id": participant_id, "banned": banned, "hidden": hidden}
+
+
+def key_view(key: ModeratorKey) -> dict[str, Any]:
+    """A moderator key by name: never the key or its hash."""
+    return {
+        "id": key.id,
+        "name": key.name,
+        "owner": key.owner,
+        "created_at": timestamp(key.created_at),
+        "revoked_at": timestamp(key.revoked_at) if key.revoked_at else None,
+    }
+
+
+def key_created(key: ModeratorKey, secret: str) -> dict[str, Any]:
+    """A new key's view with the key itself, which no other answer ever shows."""
+    return key_view(key) | {"key": secret}
+
+
+def audit_entry_view(entry: Audit) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": timestamp(entry.at),
+        "moderator": entry.moderator,
+        "action": entry.action,
+        "note_id": entry.note_id,
+        "before": entry.before,
+        "after": entry.after,
+    }
 
 
 def comments_by_note(session: Session, note_ids: list[int]) -> dict[int, list[Comment]]:

@@ -1,4 +1,5 @@
-"""The JSON API: thin handlers that parse, call a service function and shape the response.
+"""The JSON API: thin handlers that parse, call a service function and send what it returns
+(every shape is built in domain/views.py).
 
 Each handler is declared with `@operation` (operations.py), which is also what `openapi.py`
 describes, so the published schema and the routes cannot drift apart.
@@ -35,6 +36,7 @@ from board.domain.schemas import (
     Stats,
 )
 from board.domain.tokens import matches
+from board.domain.views import board_created
 from board.errors import ApiError
 from board.web import snapshots
 from board.web.assets import CATALOGUE, Assets, respond
@@ -88,7 +90,7 @@ async def create_board(request: Request) -> Response:
         )
     spec = await parse(request, BoardCreate)
     view, key = await call(request, boards.create_board, spec)
-    return JSONResponse({"board": view, "moderator_key": key}, status_code=201)
+    return JSONResponse(board_created(view, key), status_code=201)
 
 
 @operation(
@@ -337,10 +339,7 @@ async def list_events(request: Request) -> Response:
 async def get_stats(request: Request) -> Response:
     slug = request.path_params["slug"]
     viewers = request.app.state.hub.viewers  # open WebSockets on this board, in this process
-    result = await call(request, boards.stats, slug, credentials(request), viewers)
-    if result["pending"] is None:
-        del result["pending"]
-    return JSONResponse(result)
+    return JSONResponse(await call(request, boards.stats, slug, credentials(request), viewers))
 
 
 EXPORT_QUERY = (

@@ -135,9 +135,13 @@ class BoardWorker(multiprocess.Process):
         return self._server
 
 
+def _takes_target() -> bool:
+    return "target" in inspect.signature(multiprocess.Multiprocess).parameters
+
+
 def _supervisor_shape() -> Literal["target", "worker", "plain"]:
     """How this uvicorn's supervisor can be given the board's server class, if at all."""
-    if "target" in inspect.signature(multiprocess.Multiprocess).parameters:
+    if _takes_target():
         return "target"
     server = inspect.getattr_static(multiprocess.Process, "server", None)
     reads = getattr(getattr(server, "fget", None), "__code__", None)
@@ -154,10 +158,7 @@ def run_workers(
     config: uvicorn.Config, sock: socket.socket, server_class: type[uvicorn.Server]
 ) -> None:
     """Run uvicorn's multi-process supervisor on `sock`, with `server_class` in every worker."""
-    if SUPERVISOR == "target":
-        run = server_class(config=config).run
-        multiprocess.Multiprocess(config, target=run, sockets=[sock]).run()  # type: ignore[call-arg]
-    elif SUPERVISOR == "worker":
+    if SUPERVISOR == "worker":
         # The supervisor builds its workers from this module-level name.
         plain = multiprocess.Process
         worker = functools.partial(BoardWorker, server_class=server_class)
@@ -166,5 +167,11 @@ def run_workers(
             multiprocess.Multiprocess(config, sockets=[sock]).run()
         finally:
             multiprocess.Process = plain  # type: ignore[misc]
+        return
+    if SUPERVISOR == "plain":
+        server_class = uvicorn.Server
+    if _takes_target():  # as `uvicorn.run` calls it in this release
+        run = server_class(config=config).run
+        multiprocess.Multiprocess(config, target=run, sockets=[sock]).run()  # type: ignore[call-arg]
     else:
         multiprocess.Multiprocess(config, sockets=[sock]).run()

@@ -1,6 +1,7 @@
 """A real `board serve` on the lowest versions pyproject.toml allows (.ci/lowest installs them):
 it answers /readyz, a board made with the CLI takes a note over HTTP, and a WebSocket viewer
-receives it; SIGTERM closes the viewer with 1012 and stops the server.
+receives it; SIGTERM closes the viewer with 1012 and stops the server. Once with one process on
+SQLite, once with `--workers 2` and Redis (a redis-server of its own on a free port).
 
 Only the standard library and what the board itself installs (websockets): this runs in
 .venv-lowest, which has no test dependencies. `python .ci/lowest_smoke.py` from the repository.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 BOARD = Path(sys.executable).with_name("board")
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"  # .ci/run installs it
 BODY = "Laveste versjoner"
 
 
@@ -69,16 +72,18 @@ def next_note(ws: ClientConnection) -> dict[str, Any]:
                 return dict(message["data"])
 
 
-def main() -> None:
+def check(*serve_args: str, **settings: str) -> None:
+    """One `board serve SERVE_ARGS` with BOARD_<settings>, through the whole scenario."""
     data = Path(tempfile.mkdtemp(prefix="board-lowest-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOARD_")}
     env["BOARD_DATA_DIR"] = str(data)
+    env.update({f"BOARD_{name.upper()}": value for name, value in settings.items()})
     port = free_port()
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     log = data / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(  # noqa: S603 (the installed board command)
-            [str(BOARD), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
+            [str(BOARD), "serve", "--port", str(port), *serve_args], env=env, stdout=out, stderr=out
         )
     try:
         wait_ready(base, server, log)
@@ -112,7 +117,23 @@ def main() -> None:
     finally:
         if server.poll() is None:
             server.kill()
-    print("lowest versions: /readyz, a note over HTTP, live on a WebSocket, 1012 on SIGTERM: ok")
+    shown = " ".join(["board serve", *serve_args])
+    print(f"lowest versions, {shown}: /readyz, a note over HTTP, live, 1012 on SIGTERM: ok")
+
+
+def main() -> None:
+    check()
+    # Two workers share events over Redis (the [redis] extra, at its floor too).
+    redis_port = free_port()
+    redis = subprocess.Popen(  # noqa: S603
+        [REDIS_SERVER, "--port", str(redis_port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        check("--workers", "2", redis_url=f"redis://127.0.0.1:{redis_port}/0")
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
 
 
 if __name__ == "__main__":

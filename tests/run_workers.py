@@ -12,7 +12,7 @@ from board.internals import uvicorn_private
 
 
 def main() -> None:
-    port, uvicorn_private.SUPERVISOR = int(sys.argv[1]), sys.argv[2]  # type: ignore[assignment]
+    port, uvicorn_private.SUPERVISOR = int(sys.argv[1]), sys.argv[2]
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))

@@ -231,6 +231,9 @@ def test_without_the_parser_fix_the_server_keeps_pythons_collector(
 def test_the_supervisor_can_still_run_the_board_server_in_its_workers() -> None:
     """uvicorn's Multiprocess either takes the server's run as `target`, or builds each worker's
     server in `Process.server` from `_server`: the adapter knows how to hand it BoardServer."""
+    assert uvicorn_private.SUPERVISOR != "none", gone(
+        "uvicorn.supervisors.multiprocess.Multiprocess", "no --workers (one process still runs)"
+    )
     assert uvicorn_private.SUPERVISOR != "plain", gone(
         "a Multiprocess that takes a target, nor a Process.server that reads _server",
         "uvicorn's plain Server in each worker (no restart reason on close, no garbage sweep)",

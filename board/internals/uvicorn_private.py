@@ -5,8 +5,8 @@
    `.conn`, its `.transport` and its `.writable` event. Looked up once per socket, as it opens.
    - `frame_writer(send)`: a `FrameWriter` that writes a ready frame straight to the transport,
      as `websockets.broadcast()` does, so every client of an event shares one serialised frame.
-     Before it, sending took 74 % of the loop at 5,000 viewers, 14 % of that uvicorn's
-     per-socket send path; delivery at 10,000 viewers went from 1.27× to 1.14× the ideal
+     Before it, sending took 74 % of the loop at 5,000 viewers, 14 % of it uvicorn's
+     per-socket send path around the write; with it, at 10,000 viewers, that rest is under 7 %
      (docs/performance.md). Fallback, None: the ASGI send, which serialises the frame again for
      each socket and waits while the socket is not writable.
    - `abort_of(send)`: `transport.abort`, to cut off a peer that never reads its close frame
@@ -23,7 +23,9 @@
    `Process.server` from `Process._server`, so the module's `Process` is swapped for
    `BoardWorker` while the supervisor runs. Fallback, for neither shape: the supervisor as
    `uvicorn.run` calls it, with uvicorn's plain `Server` in each worker (uvicorn closes
-   WebSockets with 1012 itself; the collector keeps Python's defaults).
+   WebSockets with 1012 itself; the collector keeps Python's defaults). Without the module
+   `uvicorn.supervisors.multiprocess` at all, `--workers` stops with a message; one process
+   does not need it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import uvicorn
-from uvicorn.supervisors import multiprocess
 from websockets.protocol import Protocol, State
 
 
@@ -121,8 +122,21 @@ if _HttpToolsProtocol is not None:
     HTTP_PROTOCOL, UPGRADE_LEAVES_NO_CYCLE = HttpProtocol, True
 
 
-class BoardWorker(multiprocess.Process):
+def _supervisor_module() -> Any:
+    try:
+        return importlib.import_module("uvicorn.supervisors.multiprocess")
+    except ImportError:
+        return None
+
+
+multiprocess = _supervisor_module()
+
+
+class BoardWorker(multiprocess.Process if multiprocess else object):  # type: ignore[misc]
     """A worker process that builds `server_class` where uvicorn would build its plain Server."""
+
+    config: uvicorn.Config
+    _server: uvicorn.Server | None
 
     def __init__(self, *args: Any, server_class: type[uvicorn.Server], **kwargs: Any) -> None:
         self.server_class = server_class  # set first: pickled with the worker when it spawns
@@ -139,18 +153,21 @@ def _takes_target() -> bool:
     return "target" in inspect.signature(multiprocess.Multiprocess).parameters
 
 
-def _supervisor_shape() -> Literal["target", "worker", "plain"]:
+def _supervisor_shape() -> Literal["target", "worker", "plain", "none"]:
     """How this uvicorn's supervisor can be given the board's server class, if at all."""
+    if multiprocess is None or not hasattr(multiprocess, "Multiprocess"):
+        return "none"
     if _takes_target():
         return "target"
-    server = inspect.getattr_static(multiprocess.Process, "server", None)
+    server = inspect.getattr_static(getattr(multiprocess, "Process", None), "server", None)
     reads = getattr(getattr(server, "fget", None), "__code__", None)
     if isinstance(server, property) and reads is not None and "_server" in reads.co_names:
         return "worker"
     return "plain"
 
 
-# "target": pass the server's run; "worker": swap in BoardWorker; "plain": uvicorn's own Server.
+# "target": pass the server's run; "worker": swap in BoardWorker; "plain": uvicorn's own Server;
+# "none": no supervisor where uvicorn kept it.
 SUPERVISOR = _supervisor_shape()
 
 
@@ -158,20 +175,24 @@ def run_workers(
     config: uvicorn.Config, sock: socket.socket, server_class: type[uvicorn.Server]
 ) -> None:
     """Run uvicorn's multi-process supervisor on `sock`, with `server_class` in every worker."""
+    if SUPERVISOR == "none":
+        raise RuntimeError(
+            f"uvicorn {uvicorn.__version__} has no uvicorn.supervisors.multiprocess.Multiprocess: "
+            "run one process, or update board/internals/uvicorn_private.py"
+        )
     if SUPERVISOR == "worker":
         # The supervisor builds its workers from this module-level name.
         plain = multiprocess.Process
-        worker = functools.partial(BoardWorker, server_class=server_class)
-        multiprocess.Process = worker  # type: ignore[misc, assignment]
+        multiprocess.Process = functools.partial(BoardWorker, server_class=server_class)
         try:
             multiprocess.Multiprocess(config, sockets=[sock]).run()
         finally:
-            multiprocess.Process = plain  # type: ignore[misc]
+            multiprocess.Process = plain
         return
     if SUPERVISOR == "plain":
         server_class = uvicorn.Server
     if _takes_target():  # as `uvicorn.run` calls it in this release
         run = server_class(config=config).run
-        multiprocess.Multiprocess(config, target=run, sockets=[sock]).run()  # type: ignore[call-arg]
+        multiprocess.Multiprocess(config, target=run, sockets=[sock]).run()
     else:
         multiprocess.Multiprocess(config, sockets=[sock]).run()

@@ -26,7 +26,8 @@ class Socket:
     """A fake socket that records frames and can stop being writable, like a slow phone.
 
     `send` is the ASGI send, which waits until the socket is writable; `write` is the direct
-    write of a ready frame (live.frame_writer), which refuses while the socket is not."""
+    write of a ready frame (internals.uvicorn_private.frame_writer), which refuses while the
+    socket is not."""
 
     def __init__(self) -> None:
         self.frames: list[str] = []

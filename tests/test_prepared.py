@@ -1,18 +1,35 @@
-"""Prepared statements: the same rows, values and errors as SQLAlchemy's own execution."""
+"""Prepared statements: the same rows, values and errors as SQLAlchemy's own execution, on the
+driver's cursor and again forced onto the adapter's fallback (`Connection.execute`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
+from test_internals_sqlalchemy import every_prepared
 
 from board.domain import access, boards, participants
 from board.domain.schemas import BoardCreate, BoardUpdate, ParticipantCreate
 from board.domain.tokens import hash_token
+from board.internals import sqlalchemy_private
 from board.store import db, events
 from board.store.models import Participant, utcnow
+
+
+@pytest.fixture(autouse=True, params=["cursor", "fallback"])
+def execution(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test on the cursor, and again as if SQLAlchemy no longer offered what it needs."""
+    statements = every_prepared().values()
+    if request.param == "fallback":
+        monkeypatch.setattr(sqlalchemy_private, "cursor_form", lambda statement, dialect: None)
+        for statement in statements:
+            monkeypatch.setattr(statement, "_forms", {})  # forget the forms made so far
+    yield
+    forms = [form for statement in statements for form in statement._forms.values()]
+    assert forms and all((form is None) == (request.param == "fallback") for form in forms)
 
 
 def test_rows_convert_as_sqlalchemy_does(store: db.Store) -> None:

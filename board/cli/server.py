@@ -14,9 +14,8 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.supervisors import multiprocess
 
+from board.internals import uvicorn_private
 from board.live.hub import Hub
 
 # Incoming WebSocket messages are only `hello`s: anything over 4 KiB is refused with 1009.
@@ -59,18 +58,6 @@ class ClientNoise(logging.Filter):
         return True
 
 
-class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol, which lets go of its parser once a connection becomes a WebSocket.
-
-    The parser holds the protocol's bound methods; uvicorn drops it when an HTTP connection
-    closes, but not when one is upgraded, so every WebSocket left a cycle behind that only a full
-    garbage collection frees (issue 15: memory that grew under reconnect churn)."""
-
-    def handle_websocket_upgrade(self) -> None:
-        super().handle_websocket_upgrade()
-        self.parser = None  # type: ignore[assignment]  # the WebSocket protocol owns the bytes now
-
-
 def log_config() -> dict[str, Any]:
     """uvicorn's logging, with the board's own loggers (hub, relay, live) printed the same way."""
     config = copy.deepcopy(LOGGING_CONFIG)
@@ -100,7 +87,7 @@ def uvicorn_config(app: Any, workers: int = 1) -> uvicorn.Config:
         log_level="info",
         server_header=False,
         proxy_headers=False,
-        http=HttpProtocol,
+        http=uvicorn_private.HTTP_PROTOCOL,
         ws="websockets-sansio",
         ws_max_size=WS_MAX_MESSAGE,
         # Compression costs 2.4x the CPU per frame for little gain on short JSON notes.
@@ -115,19 +102,24 @@ class BoardServer(uvicorn.Server):
     """Closes live sockets with 1012 (reconnect soon and resume) before uvicorn's own shutdown,
     and sweeps the garbage while it runs (`sweep_garbage`)."""
 
-    sweeping: asyncio.Task[None]
+    sweeping: asyncio.Task[None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         gc.collect()
         gc.freeze()  # what startup made lives as long as the process
-        # The young generation is collected less often: a fan-out to thousands of sockets
-        # allocates in bursts, and most of it is freed by reference counting anyway.
-        gc.set_threshold(50_000, 50, 100)
-        self.sweeping = asyncio.create_task(sweep_garbage(), name="sweep garbage")
+        # Sweeping freezes what survives: only safe while closed connections leave no cycle.
+        # Where uvicorn's upgrade cannot be made to drop its parser, the collector keeps
+        # Python's own schedule (longer pauses, every cycle freed).
+        if uvicorn_private.UPGRADE_LEAVES_NO_CYCLE:
+            # The young generation is collected less often: a fan-out to thousands of sockets
+            # allocates in bursts, and most of it is freed by reference counting anyway.
+            gc.set_threshold(50_000, 50, 100)
+            self.sweeping = asyncio.create_task(sweep_garbage(), name="sweep garbage")
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.sweeping.cancel()
+        if self.sweeping is not None:
+            self.sweeping.cancel()
         for server in self.servers:
             server.close()  # no new connections while the open ones are told to go
         hub = getattr(getattr(self.config.loaded_app, "state", None), "hub", None)
@@ -144,7 +136,8 @@ async def sweep_garbage() -> None:
     collection's way, so each sweep walks only what is new since the one before (well under a
     millisecond between events, tens of milliseconds while a crowd arrives). A frozen object is
     still freed when nothing refers to it; one in a reference cycle would not be, which is why
-    a closed connection leaves no cycle behind (`HttpProtocol`, `live.ExposeAbort`).
+    a closed connection leaves no cycle behind (`uvicorn_private.HTTP_PROTOCOL`,
+    `web.socket.ExposeAbort`).
     """
     while True:
         await asyncio.sleep(SWEEP_EVERY)
@@ -152,18 +145,6 @@ async def sweep_garbage() -> None:
         gc.freeze()
 
 
-class BoardWorker(multiprocess.Process):
-    """A uvicorn worker process that runs BoardServer (module level: workers are pickled)."""
-
-    @property
-    def server(self) -> uvicorn.Server:
-        if self._server is None:
-            self._server = BoardServer(config=self.config)
-        return self._server
-
-
 def run_workers(config: uvicorn.Config, sock: socket.socket) -> None:
     """uvicorn's multi-process supervisor, with BoardServer in every worker."""
-    # The supervisor builds its workers from this module-level name; uvicorn offers no option.
-    multiprocess.Process = BoardWorker  # type: ignore[misc]
-    multiprocess.Multiprocess(config, sockets=[sock]).run()
+    uvicorn_private.run_workers(config, sock, BoardServer)

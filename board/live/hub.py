@@ -28,6 +28,7 @@ from typing import Any
 from starlette.websockets import WebSocketDisconnect
 from websockets.frames import Frame, Opcode
 
+from board.internals import asyncio_private
 from board.store.events import PAGE_SIZE, Committed
 
 log = logging.getLogger("board.live.hub")
@@ -115,7 +116,7 @@ class Client:
     ) -> None:
         self.send = send
         # Writes a ready frame straight to the socket when it can take it now (see
-        # live.FrameWriter); None where the server offers no such access.
+        # internals.uvicorn_private.FrameWriter); None where the server offers no such access.
         self.write = write
         self.moderator = moderator
         # Whose access this socket rides on ("participant:12", "moderator:3"), if anyone's.
@@ -186,10 +187,9 @@ class Client:
                 if waiting_for is None:
                     await asyncio.sleep(0)  # a bare yield: just let the loop run once
                 else:
-                    # The future the send is blocked on (the socket becoming writable). Like
-                    # asyncio's Task, take over the "being awaited" flag before awaiting it.
-                    waiting_for._asyncio_future_blocking = False
-                    await waiting_for
+                    # The future the send is blocked on (the socket becoming writable), which
+                    # this coroutine now awaits in the send's place.
+                    await asyncio_private.take_over(waiting_for)
                 try:
                     waiting_for = sending.send(None)
                 except StopIteration:

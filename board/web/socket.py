@@ -20,10 +20,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from websockets.protocol import Protocol, State
 
 from board.domain.access import Credentials, load_board
 from board.errors import ApiError
+from board.internals import uvicorn_private
 from board.live.hub import CLOSE_POLICY, Channel, Client, encode
 from board.store import events
 from board.store.db import Store
@@ -83,9 +83,9 @@ async def serve_socket(websocket: WebSocket) -> None:
         return
 
     moderator = role == "moderator"
-    client = Client(
-        text_sender(websocket), moderator, settings.ws_queue_limit, who, frame_writer(websocket)
-    )
+    # The direct frame write is looked up once here, for the socket's whole life.
+    write = uvicorn_private.frame_writer(websocket.scope.get(SEND_KEY))
+    client = Client(text_sender(websocket), moderator, settings.ws_queue_limit, who, write)
     channel = hub.join(board_id, client)
     try:
         if await welcome(ctx, client, channel, since, role):
@@ -158,48 +158,6 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
     return send
 
 
-class FrameWriter:
-    """Writes a ready frame straight to the socket, as `websockets.broadcast()` does.
-
-    Under uvicorn's websockets-sansio protocol every client of an event can then share one
-    serialised frame, where the ASGI send would serialise it again per client. It writes only
-    while the connection is open and the socket is writable, and says whether it did; otherwise
-    the ASGI send takes over and waits. Slots: there is one per open socket.
-    """
-
-    __slots__ = ("connection", "transport", "writable")
-
-    def __init__(self, connection: Protocol, transport: Any, writable: asyncio.Event) -> None:
-        self.connection = connection
-        self.transport = transport
-        self.writable = writable
-
-    def __call__(self, frame: bytes) -> bool:
-        if (
-            self.connection.state is not State.OPEN
-            or not self.writable.is_set()
-            or self.transport.is_closing()
-        ):
-            return False
-        self.transport.write(frame)
-        return True
-
-
-def frame_writer(websocket: WebSocket) -> FrameWriter | None:
-    """The socket's FrameWriter; None when the server is not uvicorn's websockets-sansio."""
-    protocol = getattr(websocket.scope.get(SEND_KEY), "__self__", None)
-    connection = getattr(protocol, "conn", None)
-    transport = getattr(protocol, "transport", None)
-    writable = getattr(protocol, "writable", None)
-    if not (
-        isinstance(connection, Protocol)
-        and isinstance(writable, asyncio.Event)
-        and transport is not None
-    ):
-        return None
-    return FrameWriter(connection, transport, writable)
-
-
 async def until_closed(websocket: WebSocket, client: Client) -> None:
     """Read (and ignore) client messages until it leaves or the server stops it.
 
@@ -242,8 +200,8 @@ async def close(websocket: WebSocket, code: int, why: str) -> None:
 class ExposeAbort:
     """ASGI middleware that lets the endpoint abort a WebSocket's TCP connection.
 
-    ASGI has no abort; under uvicorn the `send` callable belongs to the protocol object, whose
-    transport can. Elsewhere (the test client) there is nothing to abort and nothing is added.
+    ASGI has no abort; under uvicorn the protocol behind `send` can (`uvicorn_private.abort_of`).
+    Elsewhere (the test client) there is nothing to abort and nothing is added.
     The server's `send` itself is kept too, for the fan-out's sends (see `text_sender`).
     """
 
@@ -252,9 +210,9 @@ class ExposeAbort:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            transport = getattr(getattr(send, "__self__", None), "transport", None)
-            if transport is not None:
-                scope[ABORT_KEY] = transport.abort
+            abort = uvicorn_private.abort_of(send)
+            if abort is not None:
+                scope[ABORT_KEY] = abort
                 scope[SEND_KEY] = send
                 try:
                     await self.app(scope, receive, send)

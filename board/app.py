@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from board.domain.retention import PURGE_INTERVAL, purge_expired
-from board.errors import ApiError, error_response, handle_api_error
+from board.errors import ApiError
 from board.live.hub import Handoff, Hub
 from board.live.relay import RedisRelay
 from board.resources import bundled
@@ -30,7 +30,7 @@ from board.store.writer import GroupCommit
 from board.web.assets import Assets, ServeAssets
 from board.web.compression import GZip
 from board.web.headers import SecurityHeaders, not_a_page
-from board.web.http import Context, IdConvertor, SlugConvertor
+from board.web.http import Context, IdConvertor, SlugConvertor, error_response, handle_api_error
 from board.web.limits import Limits
 from board.web.openapi import document
 from board.web.outage import Outage

@@ -1,11 +1,10 @@
-"""The API's error envelope: `{"error": {"code", "message"}}` with the right status."""
+"""Expected failures a client can act on, with their status and code.
+
+Plain Python, so every layer and the command line can raise them without loading the web
+stack; `board.web.http` turns them into the error envelope `{"error": {"code", "message"}}`.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 
 class ApiError(Exception):
@@ -27,16 +26,3 @@ def not_found(what: str) -> ApiError:
 
 def forbidden(message: str) -> ApiError:
     return ApiError(403, "forbidden", message)
-
-
-def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers=headers
-    )
-
-
-async def handle_api_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)

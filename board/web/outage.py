@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from board.errors import error_response
 from board.store.unavailable import reason, unavailable
+from board.web.http import error_response
 
 log = logging.getLogger("board")
 

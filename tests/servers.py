@@ -10,14 +10,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
+
+from board.cli.server import uvicorn_config
 
 # The console script installed next to the interpreter running the tests.
 BOARD = Path(sys.executable).with_name("board")
@@ -142,3 +147,22 @@ def stop(process: subprocess.Popen[bytes]) -> int:
         except subprocess.TimeoutExpired:
             process.kill()
     return process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextmanager
+def running(app: Any, server_class: type[uvicorn.Server] = uvicorn.Server) -> Iterator[int]:
+    """`app` under `board serve`'s uvicorn settings, in a thread of this process; its port."""
+    config = uvicorn_config(app)
+    config.port = free_port()
+    server = server_class(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield config.port
+    finally:
+        server.should_exit = True
+        thread.join(10)

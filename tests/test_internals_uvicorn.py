@@ -10,7 +10,6 @@ import json
 import signal
 import subprocess
 import sys
-import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import httpx2
 import pytest
 import uvicorn
 from conftest import ADMIN_TOKEN, Api
-from servers import BOARD, board_env, free_port, stop
+from servers import BOARD, board_env, free_port, running, stop
 from starlette.types import Receive, Scope, Send
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import Protocol
@@ -44,25 +43,6 @@ def gone(what: str, fallback: str) -> str:
         f"uvicorn {uvicorn.__version__} no longer has {what}; "
         f"board/internals/uvicorn_private.py falls back to {fallback}; {UPDATE}"
     )
-
-
-@contextmanager
-def running(app: Any, server_class: type[uvicorn.Server] = uvicorn.Server) -> Iterator[int]:
-    """`app` under `board serve`'s uvicorn settings, in a thread of this process; its port."""
-    config = uvicorn_config(app)
-    config.port = free_port()
-    server = server_class(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield config.port
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 # --- 1. the WebSocket protocol behind the ASGI send ------------------------------------------

@@ -5,16 +5,14 @@ never a traceback; and a bug in the app is logged once."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
-import uvicorn
 from conftest import ADMIN_TOKEN, Api
-from servers import Server, board_env, free_port, serve
+from servers import Server, board_env, running, serve
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,7 +27,6 @@ from board.bench.wire import (
     masked_text_frame,
     upgrade_request,
 )
-from board.cli.server import uvicorn_config
 from board.settings import Settings
 from board.store import db
 
@@ -123,20 +120,8 @@ def test_a_bug_is_a_500_envelope_and_one_traceback_in_the_log(
         raise RuntimeError("a bug, for the test")
 
     app.router.routes.insert(0, Route("/bug", bug))
-    config = uvicorn_config(app)
-    config.port = free_port()
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        answer = httpx2.get(f"http://127.0.0.1:{config.port}/bug", timeout=10)
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with running(app) as port:
+        answer = httpx2.get(f"http://127.0.0.1:{port}/bug", timeout=10)
     assert answer.status_code == 500
     assert answer.json() == {
         "error": {"code": "internal_error", "message": "something went wrong on the server"}

@@ -3,5 +3,6 @@ event each change writes with the board's next seq (events), SQLite's group-comm
 (writer), the prepared statements of the hot path (prepared), and what a database that is away
 looks like (unavailable).
 
-Imports nothing of the board but `settings`, `resources` and `errors`.
+Imports nothing of the board but `settings`, `resources`, `errors` and the library adapters
+(`internals`).
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -109,3 +110,44 @@ def test_after_an_erasure_a_resuming_viewer_gets_the_rewritten_log_not_the_erase
         assert len(replay_reads) == reads + 1
         assert "Tekst som skal bort" not in json.dumps(messages)
         assert [m.get("kind") for m in messages[1:]] == ["note.remove", "note.remove"]
+
+
+def test_a_viewer_whose_read_ends_after_a_later_read_started_the_channel_still_gets_the_events(
+    client: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two viewers arrive at a board with no channel yet. The first one's database read is slow:
+    a note commits, and the second one's read, which has the note, starts the channel first.
+    The note never passes through the channel, so the first viewer gets it from a second read:
+    its welcome is at the note's seq and the note is in its replay (found as a note missing
+    under reconnect churn on a loaded machine)."""
+    slug, key = api.create_board()
+    before = api.snapshot(slug)["seq"]
+    first_read_done, release_first = threading.Event(), threading.Event()
+    real = live.read_replay
+    calls = 0
+
+    def slow_first_read(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        answer = real(*args)
+        if calls == 1:
+            first_read_done.set()
+            assert release_first.wait(10), "the test never released the first read"
+        return answer
+
+    monkeypatch.setattr(live, "read_replay", slow_first_read)
+    with client.websocket_connect(f"/ws/boards/{slug}") as slow:
+        slow.send_text(hello(before))
+        assert first_read_done.wait(10), "the first viewer's read did not start"
+        note = api.note(slug, key, "Mens den første leser")
+        with client.websocket_connect(f"/ws/boards/{slug}") as quick:
+            quick.send_text(hello(before))
+            welcome, replayed = frames(quick, 2)
+            assert (welcome["seq"], replayed["data"]["id"]) == (before + 1, note["id"])
+        release_first.set()
+        welcome, replayed = frames(slow, 2)
+        assert (welcome["seq"], replayed["seq"], replayed["data"]["id"]) == (
+            before + 1,
+            before + 1,
+            note["id"],
+        )

@@ -210,6 +210,8 @@ class Channel:
         self.hub = hub
         self.clients: set[Client] = set()
         self.seq: int | None = None  # last delivered; None until the first client's read
+        # The seq that read started the channel at: no event up to it passed through it.
+        self.started: int | None = None
         self.pending: dict[int, Committed] = {}
         self.catching_up: asyncio.Task[None] | None = None
         self.recheck = False
@@ -225,7 +227,7 @@ class Channel:
     def start_at(self, seq: int) -> None:
         """Set the starting point from a database read, if no other client set it first."""
         if self.seq is None:
-            self.seq = seq
+            self.seq = self.started = seq
             self._drain()
 
     def replay(self, since: int | None, moderator: bool, limit: int) -> list[str] | None:

@@ -10,6 +10,7 @@ anything else the client sends is ignored.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -119,14 +120,21 @@ async def welcome(
         assert channel.seq is not None
         seq = channel.seq
     else:
+        read = functools.partial(
+            read_replay, ctx.store, channel.board_id, since, client.moderator, limit, client.who
+        )
         try:
-            seq, replay = await run_in_threadpool(
-                read_replay, ctx.store, channel.board_id, since, client.moderator, limit, client.who
-            )
+            seq, replay = await run_in_threadpool(read)
+            channel.start_at(seq)
+            assert channel.started is not None
+            if channel.started > seq:
+                # Another client's read, later than this one, started the channel meanwhile:
+                # the events between the two never passed through it, so they will not come
+                # live. The database holds them all by now (its seq only grows): read again.
+                seq, replay = await run_in_threadpool(read)
         except ApiError as exc:
             client.stop(CLOSE_POLICY, exc.message)
             return False
-        channel.start_at(seq)
         texts = [encode(message) for message in replay]
     # Live events that arrived meanwhile wait behind the welcome and the replay; those the
     # replay already covers are dropped, as are later copies (the floor).

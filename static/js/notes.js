@@ -147,6 +147,24 @@ const soon =
     ? (task) => globalThis.scheduler.postTask(task)
     : (task) => setTimeout(task, 0);
 
+/**
+ * Put a card before `next` in `list`, keeping focus in it: a card that moves while the reader is
+ * on it (its like button, with the most liked first) must not drop them at the top of the page.
+ */
+function move(list, el, next) {
+  if (el.isConnected && typeof list.moveBefore === "function") {
+    try {
+      list.moveBefore(el, next);
+      return;
+    } catch {
+      // not movable atomically (another document): insert as below
+    }
+  }
+  const focused = el.contains(document.activeElement) ? document.activeElement : null;
+  list.insertBefore(el, next);
+  if (focused) focused.focus({ preventScroll: true });
+}
+
 /** Where `note` goes in `notes`, sorted by `compare` (a total order: ids break ties). */
 function insertionIndex(notes, note, compare) {
   let low = 0;
@@ -373,7 +391,7 @@ export class Columns {
   place(note, makeCard) {
     this.makeCard = makeCard;
     const previous = this.notes.get(note.id);
-    if (previous) this.unlist(previous);
+    const was = previous ? this.unlist(previous) : null;
     this.notes.set(note.id, note);
     const column = this.columnFor(note);
     const finished = !this.unfinished(column);
@@ -390,24 +408,28 @@ export class Columns {
     else if (inPage) card = this.build(note);
     if (card) {
       card.el.hidden = !this.matches(note);
-      const stays = previous && card.el.parentNode === column.list && this.compare(previous, note) === 0;
+      // It stays when it keeps its place: the same column and index. (A note changed in place,
+      // such as its likes, is its own `previous`: only the index tells.)
+      const stays = was && was.column === column && was.index === index && card.el.parentNode === column.list;
       if (!inPage) card.el.remove();
-      else if (!stays) column.list.insertBefore(card.el, this.nextInPage(column, index + 1));
+      else if (!stays) move(column.list, card.el, this.nextInPage(column, index + 1));
     }
     column.more.hidden = !this.unfinished(column);
     this.counts();
     return card;
   }
 
+  /** Take a note out of its column's list; returns where it was ({column, index}) or null. */
   unlist(note) {
     const column = this.where.get(note.id);
     this.where.delete(note.id);
-    if (!column) return;
+    if (!column) return null;
     let index = insertionIndex(column.notes, note, this.compare);
     if (column.notes[index] !== note) index = column.notes.indexOf(note);
-    if (index < 0) return;
+    if (index < 0) return null;
     column.notes.splice(index, 1);
     if (index < column.cursor) column.cursor -= 1;
+    return { column, index };
   }
 
   remove(id) {

@@ -172,6 +172,9 @@ export class Outbox {
     const backoff = Math.min(MAX_RETRY_MS, 1000 * 2 ** (attempt - 1));
     const delay = error.retryAfter ? error.retryAfter * 1000 : backoff / 2 + (Math.random() * backoff) / 2;
     item.offline = error.status === 0;
+    // Too many notes at once (429): the page says why and when it goes (#17).
+    item.limited = error.status === 429;
+    item.retryAt = Date.now() + delay;
     item.unavailable = error.code === "database_unavailable"; // the server is up, its database not
     this.onChange(item, id);
     clearTimeout(this.timers.get(id));

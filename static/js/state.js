@@ -90,3 +90,8 @@ export function boardOrder(a, b) {
 export function newestFirst(a, b) {
   return b.pinned - a.pinned || b.id - a.id;
 }
+
+/** Most liked first, the newest first among equals; pinned notes still on top. */
+export function mostLiked(a, b) {
+  return b.pinned - a.pinned || b.likes - a.likes || b.id - a.id;
+}

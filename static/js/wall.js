@@ -10,7 +10,7 @@ import { Outbox } from "./outbox.js";
 import { BoardPage } from "./page.js";
 import { byNumber, goalName, paint } from "./sdg.js";
 import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
-import { boardOrder, newestFirst } from "./state.js";
+import { boardOrder, mostLiked, newestFirst } from "./state.js";
 
 const COLORS = ["yellow", "orange", "pink", "purple", "blue", "green", "white"];
 const page = new BoardPage();
@@ -21,7 +21,13 @@ const meKey = `pinboard:participant:${slug}`;
 const likedKey = `pinboard:liked:${slug}`;
 let me = storageGet(localStorage, meKey, null);
 let liked = new Set(storageGet(localStorage, likedKey, []));
+const ORDERS = { board: boardOrder, newest: newestFirst, liked: mostLiked };
 let sortMode = storageGet(localStorage, "pinboard:sort", "board");
+if (!Object.hasOwn(ORDERS, sortMode)) sortMode = "board";
+// On a phone the form folds away behind "Write a note" (#17): open after joining, closed after
+// posting and on a page opened already joined. Wide screens have room for it open beside the notes.
+const narrow = matchMedia("(max-width: 959.98px)");
+let composeOpen = false;
 let goals = new Map();
 let catalogue = [];
 // The snapshot and the goals load at once; cards wait for the goals (they show them) (#14).
@@ -29,7 +35,7 @@ let ready = false;
 let picker = null;
 
 const columns = new Columns($("#notes"), {
-  compare: sortMode === "newest" ? newestFirst : boardOrder,
+  compare: ORDERS[sortMode],
   matches: (note) =>
     (filter.size === 0 || note.sdgs.some((n) => filter.has(n))) &&
     (targetFilter.size === 0 || (note.targets || []).some((code) => targetFilter.has(code))),
@@ -99,7 +105,8 @@ const render = page.follow(
       columns.remove(change.id);
       renderFilters();
     },
-    likes: updateCard,
+    // With the most liked first a like can move the card; otherwise it changes in place.
+    likes: (change) => (sortMode === "liked" ? columns.place(change.note, makeCard) : updateCard(change)),
     comments: updateCard,
   },
   () => ready,
@@ -128,7 +135,12 @@ function renderCompose() {
   else if (board.moderation === "pre") flash(notice, t("premod_notice"));
   else flash(notice, "");
   $("#join-form").hidden = board.locked || Boolean(me);
-  $("#note-form").hidden = board.locked || !me;
+  const writing = !board.locked && Boolean(me);
+  const folds = writing && narrow.matches;
+  const toggle = $("#compose-toggle");
+  toggle.hidden = !folds;
+  toggle.setAttribute("aria-expanded", String(!folds || composeOpen));
+  $("#note-form").hidden = !writing || (folds && !composeOpen);
   $("#identity").textContent = me && me.name ? t("posting_as", { name: me.name }) : t("posting_anonymously");
   $("#sdg-hint").textContent = board.require_sdg ? t("sdgs_required") : t("sdgs_hint");
   renderMe();
@@ -136,7 +148,7 @@ function renderCompose() {
 
 function renderMe() {
   const box = clear($("#me"));
-  box.hidden = !me;
+  box.hidden = !me || $("#note-form").hidden;
   if (!me) return;
   const confirm = h(
     "div",
@@ -243,6 +255,7 @@ function wireForms() {
       me = { id: joined.id, name: joined.name, token: joined.token };
       storageSet(localStorage, meKey, me);
       flash(message, "");
+      composeOpen = true;
       renderCompose();
       columns.each(refreshActions);
       outbox.retryAll();
@@ -283,7 +296,21 @@ function wireForms() {
     picker.reset();
     $("#color-yellow").checked = true;
     counter();
-    body.focus();
+    if (narrow.matches) {
+      // On a phone the notes come back into view; the button opens the form again.
+      composeOpen = false;
+      renderCompose();
+      $("#compose-toggle").focus();
+    } else body.focus();
+  });
+
+  $("#compose-toggle").addEventListener("click", () => {
+    composeOpen = !composeOpen;
+    renderCompose();
+    if (composeOpen) body.focus();
+  });
+  narrow.addEventListener("change", () => {
+    if (state.board) renderCompose();
   });
 
   const sort = $("#sort");
@@ -291,7 +318,7 @@ function wireForms() {
   sort.addEventListener("change", () => {
     sortMode = sort.value;
     storageSet(localStorage, "pinboard:sort", sortMode);
-    columns.resort(sortMode === "newest" ? newestFirst : boardOrder);
+    columns.resort(ORDERS[sortMode]);
   });
 }
 
@@ -317,8 +344,47 @@ function renderOutboxItem(item, clientId) {
     if (old) old.replaceWith(card);
     else box.prepend(card);
     outboxCards.set(clientId, card);
+    watchLimited(item);
   }
   box.hidden = outboxCards.size === 0;
+}
+
+/** Seconds until a rate-limited item is tried again (0 when it is not waiting for the limit). */
+function limitedFor(item) {
+  if (item.state !== "sending" || !item.limited || !item.retryAt) return 0;
+  return Math.max(0, Math.ceil((item.retryAt - Date.now()) / 1000));
+}
+
+// A rate-limited note counts down its seconds (#17); the reader hears why once, not every second.
+let ticker = null;
+const toldLimited = new Set();
+
+function tickLimited() {
+  let waiting = false;
+  for (const item of outbox.list()) {
+    const card = outboxCards.get(item.client_id);
+    if (!card || !item.limited) continue;
+    const flag = card.querySelector(".flag");
+    const left = limitedFor(item);
+    if (left > 0) waiting = true;
+    const text = left > 0 ? t("sending_limited", { n: left }) : t("sending");
+    if (!flag) continue;
+    if (flag.textContent !== text) flag.textContent = text;
+    flag.classList.toggle("flag-limited", left > 0);
+  }
+  if (!waiting && ticker) {
+    clearInterval(ticker);
+    ticker = null;
+  }
+}
+
+function watchLimited(item) {
+  if (limitedFor(item) === 0) return;
+  if (!toldLimited.has(item.retryAt)) {
+    toldLimited.add(item.retryAt);
+    announcer.say(t("sending_limited", { n: limitedFor(item) }));
+  }
+  if (!ticker) ticker = setInterval(tickLimited, 1000);
 }
 
 /** A failed item's reason; a ban (#7) in the reader's language. */
@@ -331,6 +397,7 @@ function outboxCard(item) {
   let status;
   if (item.state === "failed") status = t("failed", { message: errorText(item.error) });
   else if (item.state === "awaiting") status = t("awaiting");
+  else if (limitedFor(item) > 0) status = t("sending_limited", { n: limitedFor(item) });
   else if (item.offline || !navigator.onLine) status = t("sending_offline");
   else status = item.unavailable ? t("sending_unavailable") : t("sending");
   const goalsList = h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") });
@@ -341,7 +408,7 @@ function outboxCard(item) {
   const card = h(
     "article",
     { class: `note note-${item.color} is-outbox state-${item.state}`, dataset: { clientId: item.client_id } },
-    h("p", { class: "note-flags" }, h("span", { class: `flag flag-${item.state}` }, status)),
+    h("p", { class: "note-flags" }, h("span", { class: `flag flag-${item.state}${limitedFor(item) ? " flag-limited" : ""}` }, status)),
     h("p", { class: "note-body" }, item.body),
     item.sdgs.length ? goalsList : null,
     item.targets && item.targets.length

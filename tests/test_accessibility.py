@@ -11,6 +11,7 @@ still fails a test on any CSP violation.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,6 +130,15 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
     def check(name: str, page: Page) -> None:
         found[name] = audit(page)
 
+    index = open_page(f"{server.url}/")
+    # The engine is live: a button showing "12" but named otherwise is what it must catch.
+    index.evaluate(
+        """document.body.append(Object.assign(document.createElement("button"),
+             { id: "decoy", textContent: "12", ariaLabel: "Mål tolv" }))"""
+    )
+    assert "label-content-name-mismatch" in {v["id"] for v in audit(index)}
+    index.evaluate("document.getElementById('decoy').remove()")
+
     for width in WIDTHS:
         check(f"index@{width}", open_page(f"{server.url}/", width=width))
         check(f"404@{width}", open_page(f"{server.url}/b/finnes-ikke-her", width=width))
@@ -178,3 +188,39 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
 def axe_version() -> str:
     head = AXE.read_text("utf-8")[:40]
     return head.split("axe v", 1)[1].split()[0]
+
+
+def test_goal_chips_show_the_name_and_every_name_starts_with_what_is_shown(
+    server: Server, open_page: OpenPage
+) -> None:
+    """A card's goal chip shows number and name, and is read the same; a filter chip, a target
+    filter chip, a compose tile, a console edit tile and a chart bar are named starting with
+    the number or code they show, and hold the count they show."""
+    board = full_board(server)
+    wall = open_page(board.url, width=360)
+    live(wall)
+    card = wall.locator("#notes .note", has_text="Utslippsfrie")
+    expect(card.locator(".sdg-badge")).to_have_text(
+        ["12 Ansvarlig forbruk og produksjon", "13 Stoppe klimaendringene"]
+    )
+    expect(card.locator(".sdg-badge").first).to_be_visible()
+    chip = wall.locator("#filters .chip").nth(12)
+    expect(chip).to_have_accessible_name("12 Ansvarlig forbruk og produksjon, 2 lapper")
+    expect(wall.locator("#filters .chip").nth(9)).to_have_accessible_name(
+        "9 Industri, innovasjon og infrastruktur, 1 lapp"
+    )
+    chip.click()
+    target = wall.locator("#target-filters .chip-target:not([hidden])")
+    expect(target).to_have_accessible_name(
+        re.compile(r"^12\.7 Promote public procurement practices .*priorities, 1 lapp$")
+    )
+    join(wall)
+    expect(wall.get_by_role("checkbox", name="12 Ansvarlig forbruk og produksjon")).to_have_count(1)
+
+    console = open_page(board.moderate_url)
+    live(console)
+    bar = console.locator("#chart .chart-row").nth(11)
+    expect(bar).to_have_accessible_name("12 Ansvarlig forbruk og produksjon: 2. Vis delmålene")
+    console.locator("#all-notes .note").first.get_by_role("button", name="Rediger").click()
+    tile = console.get_by_role("checkbox", name="12 Ansvarlig forbruk og produksjon")
+    expect(tile).to_have_count(1)

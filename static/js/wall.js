@@ -614,16 +614,14 @@ function setTargetFilter(code) {
 
 /**
  * A filter chip's name is its content (#17): the visible number or code and count, with the
- * words a sighted reader gets from the tooltip and the colour in hidden text between and after
- * them ("12 Ansvarlig forbruk og produksjon, 2 lapper"; "12.7: 3 lapper. Promote …"), so the
- * name holds the visible text in order and a voice-control user can say "click 12".
+ * name a sighted reader gets from the tooltip and the colour in hidden text between them ("12
+ * Ansvarlig forbruk og produksjon, 2 lapper"), so the name holds the visible text in order and
+ * a voice-control user can say "click 12". Target texts are the UN's English (lang="en").
  */
-function chipName(chip, between, n, text = "") {
-  chip.querySelector(".chip-name").textContent = between;
+function chipName(chip, name, n, lang = null) {
+  chip.querySelector(".chip-name").replaceChildren(" ", lang ? h("span", { lang }, name) : name, ", ");
   chip.querySelector(".chip-count").textContent = String(n);
-  const unit = chip.querySelector(".chip-unit");
-  unit.replaceChildren(` ${t("filter_notes_unit", { n })}`);
-  if (text) unit.append(". ", h("span", { lang: "en" }, text));
+  chip.querySelector(".chip-unit").textContent = ` ${t("filter_notes_unit", { n })}`;
 }
 
 function renderFilters() {
@@ -637,7 +635,7 @@ function renderFilters() {
     chip.hidden = n === 0 && !filter.has(goal.number);
     chip.setAttribute("aria-pressed", String(filter.has(goal.number)));
     chip.title = goalName(goal);
-    chipName(chip, ` ${goalName(goal)}, `, n);
+    chipName(chip, goalName(goal), n);
   }
   let shown = 0;
   for (const goal of catalogue) {
@@ -651,7 +649,7 @@ function renderFilters() {
       shown += 1;
       chip.setAttribute("aria-pressed", String(targetFilter.has(code)));
       chip.title = targetText(goals, code);
-      chipName(chip, ": ", n, targetText(goals, code));
+      chipName(chip, targetText(goals, code), n, "en");
     }
   }
   $("#target-filters").hidden = shown === 0;

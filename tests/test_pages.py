@@ -465,9 +465,7 @@ def test_keyboard_alone_joins_and_posts(server: Server, open_page: OpenPage) -> 
     page.get_by_role("button", name="Publiser lappen").focus()
     page.keyboard.press("Enter")
     expect(wall_note(page, "fossilfrie")).to_have_count(1)
-    expect(wall_note(page, "fossilfrie").locator(".sdg-badge")).to_have_text(
-        ["2 Utrydde sult"]
-    )
+    expect(wall_note(page, "fossilfrie").locator(".sdg-badge")).to_have_text(["2 Utrydde sult"])
 
 
 def test_every_page_fits_360_px_and_is_saved_as_screenshots(

@@ -91,12 +91,13 @@ export class GoalChart {
       row.bar.setAttribute("width", String(width));
       row.count.setAttribute("x", String(this.labelWidth + width + 4));
       row.count.textContent = String(n);
-      const name = goalName(row.goal);
-      const label = row.target
-        ? t("chart_target_bar", { code: row.key, count: n, text: row.target.text.en })
-        : t("chart_bar_drill", { n: row.key, name, count: n });
-      row.group.setAttribute("aria-label", label);
-      row.tip.textContent = row.target ? label : t("chart_bar", { n: row.key, name, count: n });
+      // A goal's bar is a button named by its <title> (its tooltip too), which starts with the
+      // number it shows and holds its count (#17: the name contains the visible text).
+      if (row.target) {
+        const label = t("chart_target_bar", { code: row.key, count: n, text: row.target.text.en });
+        row.group.setAttribute("aria-label", label);
+        row.tip.textContent = label;
+      } else row.tip.textContent = t("chart_bar_drill", { n: row.key, name: goalName(row.goal), count: n });
     }
   }
 

@@ -324,8 +324,8 @@ function startEdit(card) {
       "label",
       { class: "sdg-tile", title: goalName(goal) },
       input,
-      h("span", { class: "sdg-number", "aria-hidden": "true" }, String(goal.number)),
-      h("span", { class: "sr-only" }, `${t("goal", { n: goal.number })}: ${goalName(goal)}`),
+      h("span", { class: "sdg-number" }, String(goal.number)),
+      h("span", { class: "sr-only" }, ` ${goalName(goal)}`),
     );
     tiles.append(paint(tile, goal));
   }

@@ -4,7 +4,7 @@
 
 import { h, safeUrl } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
-import { goalName, paint } from "./sdg.js";
+import { goalBadge } from "./sdg.js";
 import { targetChip } from "./targets.js";
 
 export class NoteCard {
@@ -100,8 +100,7 @@ export class NoteCard {
     for (const number of numbers) {
       const goal = this.options.goals.get(number);
       if (!goal) continue;
-      const name = `${t("goal", { n: number })}: ${goalName(goal)}`;
-      badges.push(paint(h("li", { class: "sdg-badge", title: name }, h("span", { "aria-hidden": "true" }, String(number)), h("span", { class: "sr-only" }, name)), goal));
+      badges.push(goalBadge(goal));
     }
     this.goals.replaceChildren(...badges);
   }

@@ -1,6 +1,7 @@
 // The 17 goals: official colours, numbers and localised names, with a text colour per tile that
 // meets WCAG AA (4.5:1) against the goal's colour, computed rather than hard-coded.
 
+import { h } from "./dom.js";
 import { locale } from "./i18n.js";
 
 function channel(value) {
@@ -33,6 +34,18 @@ export function paint(el, goal) {
   el.style.backgroundColor = goal.color;
   el.style.color = textColor(goal.color);
   return el;
+}
+
+/**
+ * A goal's chip on a card: its number and its name, both shown (#17), in the goal's colour. The
+ * list around it is labelled "Goals", so a screen reader reads what a sighted reader sees: "12
+ * Ansvarlig forbruk og produksjon". The name wraps inside the chip on a narrow card.
+ */
+export function goalBadge(goal) {
+  return paint(
+    h("li", { class: "sdg-badge" }, h("span", { class: "sdg-badge-number" }, String(goal.number)), " ", h("span", { class: "sdg-badge-name" }, goalName(goal))),
+    goal,
+  );
 }
 
 export function byNumber(catalogue) {

@@ -8,7 +8,7 @@ import { formatTime, onLocale, t } from "./i18n.js";
 import { Columns, NoteCard } from "./notes.js";
 import { Outbox } from "./outbox.js";
 import { BoardPage } from "./page.js";
-import { byNumber, goalName, paint } from "./sdg.js";
+import { byNumber, goalBadge, goalName, paint } from "./sdg.js";
 import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
 import { boardOrder, mostLiked, newestFirst } from "./state.js";
 
@@ -403,7 +403,7 @@ function outboxCard(item) {
   const goalsList = h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") });
   for (const number of item.sdgs) {
     const goal = goals.get(number);
-    if (goal) goalsList.append(paint(h("li", { class: "sdg-badge", title: goalName(goal) }, String(number)), goal));
+    if (goal) goalsList.append(goalBadge(goal));
   }
   const card = h(
     "article",
@@ -621,8 +621,10 @@ function buildFilters() {
       h(
         "button",
         { type: "button", class: "chip", "aria-pressed": "false", hidden: true, onclick: () => setFilter(goal.number) },
-        h("span", { class: "chip-number", "aria-hidden": "true" }, String(goal.number)),
-        h("span", { class: "chip-count", "aria-hidden": "true" }),
+        h("span", { class: "chip-number" }, String(goal.number)),
+        h("span", { class: "sr-only chip-name" }),
+        h("span", { class: "chip-count" }),
+        h("span", { class: "sr-only chip-unit" }),
       ),
       goal,
     );
@@ -646,8 +648,10 @@ function targetChips(goal) {
     const chip = h(
       "button",
       { type: "button", class: "chip chip-target", "aria-pressed": "false", hidden: true, onclick: () => setTargetFilter(target.code) },
-      h("span", { "aria-hidden": "true" }, target.code),
-      h("span", { class: "chip-count", "aria-hidden": "true" }),
+      h("span", {}, target.code),
+      h("span", { class: "sr-only chip-name" }),
+      h("span", { class: "chip-count" }),
+      h("span", { class: "sr-only chip-unit" }),
     );
     chip.style.borderLeftColor = goal.color;
     chips.set(target.code, chip);
@@ -675,6 +679,18 @@ function setTargetFilter(code) {
   renderFilters();
 }
 
+/**
+ * A filter chip's name is its content (#17): the visible number or code and count, with the
+ * name a sighted reader gets from the tooltip and the colour in hidden text between them ("12
+ * Ansvarlig forbruk og produksjon, 2 lapper"), so the name holds the visible text in order and
+ * a voice-control user can say "click 12". Target texts are the UN's English (lang="en").
+ */
+function chipName(chip, name, n, lang = null) {
+  chip.querySelector(".chip-name").replaceChildren(" ", lang ? h("span", { lang }, name) : name, ", ");
+  chip.querySelector(".chip-count").textContent = String(n);
+  chip.querySelector(".chip-unit").textContent = ` ${t("filter_notes_unit", { n })}`;
+}
+
 function renderFilters() {
   const all = chips.get("all");
   if (!all) return;
@@ -685,9 +701,8 @@ function renderFilters() {
     const n = counts.get(goal.number);
     chip.hidden = n === 0 && !filter.has(goal.number);
     chip.setAttribute("aria-pressed", String(filter.has(goal.number)));
-    chip.setAttribute("aria-label", t("filter_goal", { n: goal.number, name: goalName(goal), count: n }));
     chip.title = goalName(goal);
-    chip.querySelector(".chip-count").textContent = String(n);
+    chipName(chip, goalName(goal), n);
   }
   let shown = 0;
   for (const goal of catalogue) {
@@ -700,9 +715,8 @@ function renderFilters() {
       if (chip.hidden) continue;
       shown += 1;
       chip.setAttribute("aria-pressed", String(targetFilter.has(code)));
-      chip.setAttribute("aria-label", t("filter_target", { code, text: targetText(goals, code), count: n }));
       chip.title = targetText(goals, code);
-      chip.querySelector(".chip-count").textContent = String(n);
+      chipName(chip, targetText(goals, code), n, "en");
     }
   }
   $("#target-filters").hidden = shown === 0;

@@ -183,6 +183,71 @@ def test_cli_and_http_give_the_same_bytes(
     assert result.stdout == over_http
 
 
+def test_anonymous_export_over_http_and_cli_names_nobody(
+    api: Api, store: db.Store, tmp_path: Path
+) -> None:
+    """?anonymous=true and --anonymous give the same archive, with Deltaker 1, 2, … for every
+    author and commenter (the moderator included) and no participant's name left in it."""
+    slug, key = fill(api)
+    over_http = markdown(api.client, slug, key, "?anonymous=true")
+    assert over_http.status_code == 200, over_http.text
+    text = over_http.text
+    for name in ("Kari", "Ola", "Per"):
+        assert name not in text
+    assert "Deltaker 1 ·" in text and "Deltaker 3 ·" in text and "*anonym*" not in text
+    result = subprocess.run(
+        [str(BOARD), "export", slug, "--anonymous"],
+        env=env(url_of(store), tmp_path),
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == over_http.content
+
+
+def test_the_archive_counts_the_notes_it_leaves_out(api: Api) -> None:
+    """The exported board's pending and hidden notes are counted in one line (deleted ones not)."""
+    slug, key = fill(api)
+    text = markdown(api.client, slug, key).text
+    assert (
+        "\n1 innspill som venter på godkjenning og 1 skjult innspill er ikke med i dette arkivet.\n"
+    ) in text
+    hidden = markdown(api.client, slug, key, "?include_hidden=true&lang=en").text
+    assert "This archive also holds 1 note waiting for approval, 1 hidden note and 2 deleted" in (
+        hidden
+    )
+
+
+def test_without_a_public_url_neither_export_has_a_board_link(
+    store: db.Store, tmp_path: Path
+) -> None:
+    """With BOARD_PUBLIC_URL unset, the HTTP export (whatever address it was asked on) and
+    `board export` both leave the board link out, and give the same bytes."""
+    with TestClient(create_app(Settings(admin_token=ADMIN_TOKEN), store)) as client:
+        slug, key = fill(Api(client))
+        over_http = markdown(client, slug, key)
+    assert over_http.status_code == 200, over_http.text
+    assert "- Tavle:" not in over_http.text and "/b/" not in over_http.text
+    environment = board_env(tmp_path / "data", url_of(store))
+    result = subprocess.run(
+        [str(BOARD), "export", slug],
+        env=environment,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == over_http.content
+
+
+def test_with_a_public_url_both_exports_link_the_board(api: Api) -> None:
+    """With BOARD_PUBLIC_URL set the link is {BOARD_PUBLIC_URL}/b/{slug}, not the request's host
+    (the CLI's bytes are compared in test_cli_and_http_give_the_same_bytes)."""
+    slug, key = fill(api)
+    assert f"- Tavle: <{PUBLIC_URL}/b/{slug}>\n" in markdown(api.client, slug, key).text
+
+
 # CLI ------------------------------------------------------------------------------------------
 
 
@@ -253,6 +318,7 @@ def test_export_all_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> None:
         ["export", "x", "--dir", "d"],
         ["export", "--all", "--dir", "d", "-o", "f.md"],
         ["export", "x", "--format", "json", "--include-hidden"],
+        ["export", "x", "--format", "json", "--anonymous"],
         ["export", "x", "--group-by", "author"],
         ["import", "missing.json"],
         ["import", "{file}", "--slug", "Not A Slug"],
@@ -273,6 +339,60 @@ def test_export_of_an_unknown_board_is_one_line(tmp_path: Path) -> None:
     """`board export nope` says there is no such board and how to list them; exit 1."""
     result = run_board("export", "nope", env=env(f"sqlite:///{tmp_path / 'b.db'}", tmp_path))
     assert_one_line_error(result, "nope", "board list")
+
+
+def test_export_into_a_missing_folder_names_it_in_one_line(tmp_path: Path) -> None:
+    """-o into a folder that does not exist: exit 1, one line naming that folder, no file."""
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    missing = tmp_path / "missing" / "dir"
+    result = run_board(
+        "export", slugs[0], "-o", str(missing / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"the folder {missing} does not exist")
+    assert "BOARD_DATA_DIR" not in result.stderr and ".x.md." not in result.stderr
+
+
+def test_export_into_a_read_only_folder_says_it_is_not_writable(tmp_path: Path) -> None:
+    """-o into a folder the user cannot write: exit 1, one line naming it as not writable."""
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = run_board(
+        "export", slugs[0], "-o", str(locked / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"the folder {locked} is not writable")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [("022", 0o644), ("027", 0o640), ("077", 0o600)])
+def test_exported_files_get_the_usual_permissions(tmp_path: Path, umask: str, mode: int) -> None:
+    """An exported file (single or --all, Markdown or JSON) is 0666 minus the umask, as a file
+    made by any other program would be, and no temporary file is left beside it."""
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    environment = env(database_url, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    for args in (
+        [slugs[0], "-o", str(out / "one.md")],
+        [slugs[0], "--format", "json", "-o", str(out / "one.json")],
+        ["--all", "--dir", str(out / "all")],
+    ):
+        result = subprocess.run(
+            ["sh", "-c", f'umask {umask} && exec "$0" "$@"', str(BOARD), "export", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+    files = [out / "one.md", out / "one.json", out / "all" / f"{slugs[0]}.md"]
+    assert [f.stat().st_mode & 0o777 for f in files] == [mode] * 3
+    assert sorted(p.name for p in out.iterdir()) == ["all", "one.json", "one.md"]
 
 
 # Backup and import ---------------------------------------------------------------------------

@@ -202,4 +202,11 @@ def import_command(file: str, slug: str | None) -> None:
         f"{comments} comments, {len(data['sections'])} sections, "
         f"{len(data['participants'])} participants"
     )
+    saved_code = data["board"]["code"]
+    if saved_code is None:
+        click.echo(f"Join code: {board.code} (new: the backup is from before join codes)")
+    elif board.code != saved_code:
+        click.echo(f"Join code: {board.code} (new: {saved_code} belongs to another board here)")
+    else:
+        click.echo(f"Join code: {board.code}")
     click.echo("\n".join(links(settings, board.slug, key)))

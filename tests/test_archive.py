@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -24,6 +25,7 @@ from board.app import create_app
 from board.archive import backup
 from board.archive import contents as archive
 from board.archive.export import Options, render
+from board.domain import joincode
 from board.settings import Settings
 from board.store import db
 
@@ -510,8 +512,39 @@ def test_import_under_another_slug_beside_the_original(tmp_path: Path) -> None:
     original = json.loads((tmp_path / "a.json").read_text("utf-8"))
     again = without_ids(json.loads(exported.stdout))
     assert again["board"].pop("slug") == "kopi"
-    del original["board"]["slug"]
+    # The original keeps its join code, so the copy gets a new one, and the output says so.
+    new, old = again["board"].pop("code"), original["board"]["code"]
+    assert new != old
+    assert f"Join code: {new} (new: {old} belongs to another board here)" in copy.stdout
+    del original["board"]["slug"], original["board"]["code"]
     assert again == without_ids(original)
+
+
+def test_import_keeps_the_join_code_and_an_old_backup_gets_a_new_one(tmp_path: Path) -> None:
+    """A version 4 backup keeps its code in a database where it is free, and says so; a version
+    3 file (before join codes) imports with a new valid code, and the output says why."""
+    here, there = (f"sqlite:///{tmp_path / name}" for name in ("here.db", "there.db"))
+    _, (slug,) = boards_in(here, 1)
+    saved = tmp_path / "a.json"
+    exported = run_board(
+        "export", slug, "--format", "json", "-o", str(saved), env=env(here, tmp_path)
+    )
+    assert exported.returncode == 0, exported.stderr
+    code = json.loads(saved.read_text("utf-8"))["board"]["code"]
+    moved = run_board("import", str(saved), env=env(there, tmp_path))
+    assert moved.returncode == 0, moved.stderr
+    assert f"Join code: {code}\n" in moved.stdout
+    old = tmp_path / "old.json"
+    version_3 = valid_backup() | {"version": 3}
+    del version_3["board"]["code"]
+    old.write_text(json.dumps(version_3), "utf-8")
+    imported = run_board("import", str(old), env=env(there, tmp_path))
+    assert imported.returncode == 0, imported.stderr
+    found = re.search(
+        r"Join code: (\w+) \(new: the backup is from before join codes\)", imported.stdout
+    )
+    assert found is not None, imported.stdout
+    assert joincode.normalise(found.group(1)) == found.group(1) != code
 
 
 def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> None:
@@ -520,7 +553,7 @@ def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> 
     participant = api.join(slug, "Siri")
     raw = backup.dump(archive.read(store, slug))
     document = json.loads(raw)
-    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 3)
+    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 4)
     assert key.encode() not in raw and participant["token"].encode() not in raw
     assert b"hash" not in raw and b"token" not in raw
     assert [p["name"] for p in document["participants"]] == ["Kari", "Ola <b>", "", "", "Siri"]
@@ -531,9 +564,10 @@ def valid_backup() -> dict[str, Any]:
     t = "2026-11-26T09:15:00Z"
     return {
         "format": "sdg-pinboard-backup",
-        "version": 3,
+        "version": 4,
         "board": {
             "slug": "importert",
+            "code": "K7MR4X",
             "title": "Importert",
             "description": "",
             "locale": "nb",
@@ -637,7 +671,8 @@ BAD_FILES = {
     "another format": (changed("format", "trello"), "not an SDG Pinboard backup"),
     "no version": (changed("version", KeyError), "version"),
     "version as text": (changed("version", "1"), "version"),
-    "newer version": (changed("version", 4), "version 4 backup, newer"),
+    "newer version": (changed("version", 5), "version 5 backup, newer"),
+    "bad join code": (changed("board.code", "K0MR4X"), "board.code"),
     "dangling audit note": (changed("audit.0.note_id", 13), "audit.0.note_id 13"),
     "repeated audit id": (changed("audit.1.id", 30), "same id"),
     "unknown action": (changed("audit.0.action", "Slett alt"), "audit.0.action"),
@@ -677,12 +712,13 @@ def test_the_valid_backup_of_the_refusal_table_imports(tmp_path: Path) -> None:
 def test_a_version_1_backup_without_targets_imports_with_none(tmp_path: Path) -> None:
     """A file from before targets (version 1, no `targets`) imports; its notes have no targets."""
     old = valid_backup() | {"version": 1}
+    del old["board"]["code"]
     del old["notes"][0]["targets"]
     store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
     db.upgrade(store.engine)
     board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["notes"][0]["targets"]) == (3, [])
+    assert (again["version"], again["notes"][0]["targets"]) == (4, [])
     assert again["notes"][0]["sdgs"] == [12]
     store.dispose()
 
@@ -691,6 +727,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     """A file from before #7 (version 2: no audit, bans, flags, filter or retention) imports
     with none of them, and the new board's key is its owner key."""
     old = valid_backup() | {"version": 2}
+    del old["board"]["code"]
     del old["audit"], old["board"]["word_filter"], old["board"]["retention_days"]
     del old["participants"][0]["banned_at"]
     del old["notes"][0]["flag_reason"], old["notes"][0]["edited_by_moderator"]
@@ -698,7 +735,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     db.upgrade(store.engine)
     board, key = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["audit"]) == (3, [])
+    assert (again["version"], again["audit"]) == (4, [])
     assert (again["board"]["word_filter"], again["board"]["retention_days"]) == ([], None)
     assert again["participants"][0]["banned_at"] is None
     assert (again["notes"][0]["flag_reason"], again["notes"][0]["edited_by_moderator"]) == (

@@ -169,7 +169,7 @@ class BackupFile(Record):
     """What a backup file must be, checked in full before an import writes anything."""
 
     format: Literal["sdg-pinboard-backup"]
-    version: Literal[1, 2, 3]
+    version: Literal[1, 2, 3, 4]
     board: BoardRecord
     sections: list[SectionRecord]
     participants: list[ParticipantRecord]

@@ -7,6 +7,7 @@ import pytest
 from conftest import Api
 from starlette.testclient import TestClient
 
+from board.domain import joincode
 from board.web.pages import CONTENT_SECURITY_POLICY, join_target
 
 HTML = {"Accept": "text/html"}
@@ -111,6 +112,16 @@ def test_the_start_page_form_takes_a_join_code(client: TestClient, api: Api) -> 
     typed = f" {code[:3].lower()} {code[3:]} "
     response = client.get("/join", params={"code": typed}, follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"] == f"/b/{slug}"
+
+
+def test_an_unknown_join_code_on_the_start_page_says_so(client: TestClient, api: Api) -> None:
+    """/join?code= with a code no board has goes back to / with the error, but a board whose
+    slug happens to look like a code is still found."""
+    response = client.get("/join", params={"code": "aaa aaa"}, follow_redirects=False)
+    assert response.headers["location"] == "/?unknown=1"
+    slug, _key = api.create_board(slug=joincode.new_code().lower())  # a slug shaped like a code
+    response = client.get("/join", params={"code": slug}, follow_redirects=False)
     assert response.headers["location"] == f"/b/{slug}"
 
 

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from board.domain.access import load_board
 from board.domain.boards import slug_for_code
+from board.domain.joincode import normalise
 from board.errors import ApiError
 from board.store.db import Store
 from board.web.assets import REVALIDATE, Assets, respond
@@ -109,6 +110,14 @@ def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]
         store = request.app.state.context.store
         slug = await run_in_threadpool(slug_for_code, store, typed)
         target = f"/b/{slug}" if slug is not None else join_target(typed)
+        # Looks like a code that no board has: say so on the start page, unless it is a slug.
+        if (
+            slug is None
+            and target is not None
+            and normalise(typed) is not None
+            and not await run_in_threadpool(board_exists, store, target.removeprefix("/b/"))
+        ):
+            target = None
         return RedirectResponse(target or "/?unknown=1", status_code=303)
 
     async def join_by_code(request: Request) -> Response:

@@ -151,10 +151,11 @@ def test_only_moderators_may_export(api: Api, who: str | None, status: int) -> N
 
 
 @pytest.mark.parametrize(
-    "query", ["?group_by=author", "?include_hidden=yes", "?lang=sv", "?lang=EN"]
+    "query", ["?group_by=author", "?include_hidden=yes", "?lang=sv", "?lang=EN", "?anonymous=1"]
 )
 def test_bad_export_options_are_400(api: Api, query: str) -> None:
-    """An unknown value of group_by, include_hidden or lang is 400 bad_query, not a 5xx."""
+    """An unknown value of group_by, include_hidden, lang or anonymous is 400 bad_query, not a
+    5xx."""
     slug, key = fill(api)
     response = markdown(api.client, slug, key, query)
     assert response.status_code == 400, response.text
@@ -344,7 +345,7 @@ def test_export_of_an_unknown_board_is_one_line(tmp_path: Path) -> None:
 
 
 def test_export_into_a_missing_folder_names_it_in_one_line(tmp_path: Path) -> None:
-    """-o into a folder that does not exist: exit 1, one line naming that folder, no file."""
+    """-o into a folder that does not exist (or is a file): exit 1, one line naming it."""
     database_url = f"sqlite:///{tmp_path / 'board.db'}"
     _, slugs = boards_in(database_url, 1)
     missing = tmp_path / "missing" / "dir"
@@ -353,6 +354,11 @@ def test_export_into_a_missing_folder_names_it_in_one_line(tmp_path: Path) -> No
     )
     assert_one_line_error(result, f"the folder {missing} does not exist")
     assert "BOARD_DATA_DIR" not in result.stderr and ".x.md." not in result.stderr
+    (tmp_path / "a-file").write_text("x")
+    result = run_board(
+        "export", slugs[0], "-o", str(tmp_path / "a-file" / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"{tmp_path / 'a-file'} is a file, not a folder")
 
 
 def test_export_into_a_read_only_folder_says_it_is_not_writable(tmp_path: Path) -> None:

@@ -145,9 +145,12 @@ def export_command(
 def writable_folder(folder: Path) -> None:
     """One line naming the folder when a file cannot be written into it."""
     shown = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise click.ClickException(f"{shown} is a file, not a folder; choose another path")
     if not folder.is_dir():
-        problem = "is not a folder" if folder.exists() else "does not exist"
-        raise click.ClickException(f"the folder {shown} {problem}; create it or choose another")
+        raise click.ClickException(
+            f"the folder {shown} does not exist; create it or choose another"
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise click.ClickException(
             f"the folder {shown} is not writable; choose another or change its permissions"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -24,6 +25,7 @@ from board.app import create_app
 from board.archive import backup
 from board.archive import contents as archive
 from board.archive.export import Options, render
+from board.domain import joincode
 from board.settings import Settings
 from board.store import db
 
@@ -149,10 +151,11 @@ def test_only_moderators_may_export(api: Api, who: str | None, status: int) -> N
 
 
 @pytest.mark.parametrize(
-    "query", ["?group_by=author", "?include_hidden=yes", "?lang=sv", "?lang=EN"]
+    "query", ["?group_by=author", "?include_hidden=yes", "?lang=sv", "?lang=EN", "?anonymous=1"]
 )
 def test_bad_export_options_are_400(api: Api, query: str) -> None:
-    """An unknown value of group_by, include_hidden or lang is 400 bad_query, not a 5xx."""
+    """An unknown value of group_by, include_hidden, lang or anonymous is 400 bad_query, not a
+    5xx."""
     slug, key = fill(api)
     response = markdown(api.client, slug, key, query)
     assert response.status_code == 400, response.text
@@ -181,6 +184,71 @@ def test_cli_and_http_give_the_same_bytes(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == over_http
+
+
+def test_anonymous_export_over_http_and_cli_names_nobody(
+    api: Api, store: db.Store, tmp_path: Path
+) -> None:
+    """?anonymous=true and --anonymous give the same archive, with Deltaker 1, 2, … for every
+    author and commenter (the moderator included) and no participant's name left in it."""
+    slug, key = fill(api)
+    over_http = markdown(api.client, slug, key, "?anonymous=true")
+    assert over_http.status_code == 200, over_http.text
+    text = over_http.text
+    for name in ("Kari", "Ola", "Per"):
+        assert name not in text
+    assert "Deltaker 1 ·" in text and "Deltaker 3 ·" in text and "*anonym*" not in text
+    result = subprocess.run(
+        [str(BOARD), "export", slug, "--anonymous"],
+        env=env(url_of(store), tmp_path),
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == over_http.content
+
+
+def test_the_archive_counts_the_notes_it_leaves_out(api: Api) -> None:
+    """The exported board's pending and hidden notes are counted in one line (deleted ones not)."""
+    slug, key = fill(api)
+    text = markdown(api.client, slug, key).text
+    assert (
+        "\n1 innspill som venter på godkjenning og 1 skjult innspill er ikke med i dette arkivet.\n"
+    ) in text
+    hidden = markdown(api.client, slug, key, "?include_hidden=true&lang=en").text
+    assert "This archive also holds 1 note waiting for approval, 1 hidden note and 2 deleted" in (
+        hidden
+    )
+
+
+def test_without_a_public_url_neither_export_has_a_board_link(
+    store: db.Store, tmp_path: Path
+) -> None:
+    """With BOARD_PUBLIC_URL unset, the HTTP export (whatever address it was asked on) and
+    `board export` both leave the board link out, and give the same bytes."""
+    with TestClient(create_app(Settings(admin_token=ADMIN_TOKEN), store)) as client:
+        slug, key = fill(Api(client))
+        over_http = markdown(client, slug, key)
+    assert over_http.status_code == 200, over_http.text
+    assert "- Tavle:" not in over_http.text and "/b/" not in over_http.text
+    environment = board_env(tmp_path / "data", url_of(store))
+    result = subprocess.run(
+        [str(BOARD), "export", slug],
+        env=environment,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == over_http.content
+
+
+def test_with_a_public_url_both_exports_link_the_board(api: Api) -> None:
+    """With BOARD_PUBLIC_URL set the link is {BOARD_PUBLIC_URL}/b/{slug}, not the request's host
+    (the CLI's bytes are compared in test_cli_and_http_give_the_same_bytes)."""
+    slug, key = fill(api)
+    assert f"- Tavle: <{PUBLIC_URL}/b/{slug}>\n" in markdown(api.client, slug, key).text
 
 
 # CLI ------------------------------------------------------------------------------------------
@@ -253,6 +321,7 @@ def test_export_all_on_a_terminal_shows_a_progress_bar(tmp_path: Path) -> None:
         ["export", "x", "--dir", "d"],
         ["export", "--all", "--dir", "d", "-o", "f.md"],
         ["export", "x", "--format", "json", "--include-hidden"],
+        ["export", "x", "--format", "json", "--anonymous"],
         ["export", "x", "--group-by", "author"],
         ["import", "missing.json"],
         ["import", "{file}", "--slug", "Not A Slug"],
@@ -273,6 +342,65 @@ def test_export_of_an_unknown_board_is_one_line(tmp_path: Path) -> None:
     """`board export nope` says there is no such board and how to list them; exit 1."""
     result = run_board("export", "nope", env=env(f"sqlite:///{tmp_path / 'b.db'}", tmp_path))
     assert_one_line_error(result, "nope", "board list")
+
+
+def test_export_into_a_missing_folder_names_it_in_one_line(tmp_path: Path) -> None:
+    """-o into a folder that does not exist (or is a file): exit 1, one line naming it."""
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    missing = tmp_path / "missing" / "dir"
+    result = run_board(
+        "export", slugs[0], "-o", str(missing / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"the folder {missing} does not exist")
+    assert "BOARD_DATA_DIR" not in result.stderr and ".x.md." not in result.stderr
+    (tmp_path / "a-file").write_text("x")
+    result = run_board(
+        "export", slugs[0], "-o", str(tmp_path / "a-file" / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"{tmp_path / 'a-file'} is a file, not a folder")
+
+
+def test_export_into_a_read_only_folder_says_it_is_not_writable(tmp_path: Path) -> None:
+    """-o into a folder the user cannot write: exit 1, one line naming it as not writable."""
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    result = run_board(
+        "export", slugs[0], "-o", str(locked / "x.md"), env=env(database_url, tmp_path)
+    )
+    assert_one_line_error(result, f"the folder {locked} is not writable")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [("022", 0o644), ("027", 0o640), ("077", 0o600)])
+def test_exported_files_get_the_usual_permissions(tmp_path: Path, umask: str, mode: int) -> None:
+    """An exported file (single or --all, Markdown or JSON) is 0666 minus the umask, as a file
+    made by any other program would be, and no temporary file is left beside it."""
+    database_url = f"sqlite:///{tmp_path / 'board.db'}"
+    _, slugs = boards_in(database_url, 1)
+    environment = env(database_url, tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    for args in (
+        [slugs[0], "-o", str(out / "one.md")],
+        [slugs[0], "--format", "json", "-o", str(out / "one.json")],
+        ["--all", "--dir", str(out / "all")],
+    ):
+        result = subprocess.run(
+            ["sh", "-c", f'umask {umask} && exec "$0" "$@"', str(BOARD), "export", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+    files = [out / "one.md", out / "one.json", out / "all" / f"{slugs[0]}.md"]
+    assert [f.stat().st_mode & 0o777 for f in files] == [mode] * 3
+    assert sorted(p.name for p in out.iterdir()) == ["all", "one.json", "one.md"]
 
 
 # Backup and import ---------------------------------------------------------------------------
@@ -390,8 +518,39 @@ def test_import_under_another_slug_beside_the_original(tmp_path: Path) -> None:
     original = json.loads((tmp_path / "a.json").read_text("utf-8"))
     again = without_ids(json.loads(exported.stdout))
     assert again["board"].pop("slug") == "kopi"
-    del original["board"]["slug"]
+    # The original keeps its join code, so the copy gets a new one, and the output says so.
+    new, old = again["board"].pop("code"), original["board"]["code"]
+    assert new != old
+    assert f"Join code: {new} (new: {old} belongs to another board here)" in copy.stdout
+    del original["board"]["slug"], original["board"]["code"]
     assert again == without_ids(original)
+
+
+def test_import_keeps_the_join_code_and_an_old_backup_gets_a_new_one(tmp_path: Path) -> None:
+    """A version 4 backup keeps its code in a database where it is free, and says so; a version
+    3 file (before join codes) imports with a new valid code, and the output says why."""
+    here, there = (f"sqlite:///{tmp_path / name}" for name in ("here.db", "there.db"))
+    _, (slug,) = boards_in(here, 1)
+    saved = tmp_path / "a.json"
+    exported = run_board(
+        "export", slug, "--format", "json", "-o", str(saved), env=env(here, tmp_path)
+    )
+    assert exported.returncode == 0, exported.stderr
+    code = json.loads(saved.read_text("utf-8"))["board"]["code"]
+    moved = run_board("import", str(saved), env=env(there, tmp_path))
+    assert moved.returncode == 0, moved.stderr
+    assert f"Join code: {code}\n" in moved.stdout
+    old = tmp_path / "old.json"
+    version_3 = valid_backup() | {"version": 3}
+    del version_3["board"]["code"]
+    old.write_text(json.dumps(version_3), "utf-8")
+    imported = run_board("import", str(old), env=env(there, tmp_path))
+    assert imported.returncode == 0, imported.stderr
+    found = re.search(
+        r"Join code: (\w+) \(new: the backup is from before join codes\)", imported.stdout
+    )
+    assert found is not None, imported.stdout
+    assert joincode.normalise(found.group(1)) == found.group(1) != code
 
 
 def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> None:
@@ -400,7 +559,7 @@ def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> 
     participant = api.join(slug, "Siri")
     raw = backup.dump(archive.read(store, slug))
     document = json.loads(raw)
-    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 3)
+    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 4)
     assert key.encode() not in raw and participant["token"].encode() not in raw
     assert b"hash" not in raw and b"token" not in raw
     assert [p["name"] for p in document["participants"]] == ["Kari", "Ola <b>", "", "", "Siri"]
@@ -411,9 +570,10 @@ def valid_backup() -> dict[str, Any]:
     t = "2026-11-26T09:15:00Z"
     return {
         "format": "sdg-pinboard-backup",
-        "version": 3,
+        "version": 4,
         "board": {
             "slug": "importert",
+            "code": "K7MR4X",
             "title": "Importert",
             "description": "",
             "locale": "nb",
@@ -517,7 +677,8 @@ BAD_FILES = {
     "another format": (changed("format", "trello"), "not an SDG Pinboard backup"),
     "no version": (changed("version", KeyError), "version"),
     "version as text": (changed("version", "1"), "version"),
-    "newer version": (changed("version", 4), "version 4 backup, newer"),
+    "newer version": (changed("version", 5), "version 5 backup, newer"),
+    "bad join code": (changed("board.code", "K0MR4X"), "board.code"),
     "dangling audit note": (changed("audit.0.note_id", 13), "audit.0.note_id 13"),
     "repeated audit id": (changed("audit.1.id", 30), "same id"),
     "unknown action": (changed("audit.0.action", "Slett alt"), "audit.0.action"),
@@ -557,12 +718,13 @@ def test_the_valid_backup_of_the_refusal_table_imports(tmp_path: Path) -> None:
 def test_a_version_1_backup_without_targets_imports_with_none(tmp_path: Path) -> None:
     """A file from before targets (version 1, no `targets`) imports; its notes have no targets."""
     old = valid_backup() | {"version": 1}
+    del old["board"]["code"]
     del old["notes"][0]["targets"]
     store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
     db.upgrade(store.engine)
     board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["notes"][0]["targets"]) == (3, [])
+    assert (again["version"], again["notes"][0]["targets"]) == (4, [])
     assert again["notes"][0]["sdgs"] == [12]
     store.dispose()
 
@@ -571,6 +733,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     """A file from before #7 (version 2: no audit, bans, flags, filter or retention) imports
     with none of them, and the new board's key is its owner key."""
     old = valid_backup() | {"version": 2}
+    del old["board"]["code"]
     del old["audit"], old["board"]["word_filter"], old["board"]["retention_days"]
     del old["participants"][0]["banned_at"]
     del old["notes"][0]["flag_reason"], old["notes"][0]["edited_by_moderator"]
@@ -578,7 +741,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     db.upgrade(store.engine)
     board, key = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["audit"]) == (3, [])
+    assert (again["version"], again["audit"]) == (4, [])
     assert (again["board"]["word_filter"], again["board"]["retention_days"]) == ([], None)
     assert again["participants"][0]["banned_at"] is None
     assert (again["notes"][0]["flag_reason"], again["notes"][0]["edited_by_moderator"]) == (

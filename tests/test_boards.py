@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import ADMIN_TOKEN, Api, auth
+
+from board.domain import joincode
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SHARED_SDGS = SHARED / "sdgs.json"
@@ -84,6 +88,42 @@ def test_generated_slug_transliterates_norwegian_letters_and_is_unique(api: Api)
     second, _ = api.create_board(title="Bærekraft på Ås")
     assert first.startswith("baerekraft-pa-as-") and second.startswith("baerekraft-pa-as-")
     assert first != second
+
+
+def test_each_board_gets_its_own_join_code(api: Api) -> None:
+    """A new board has a 6-character code from the join-code alphabet, the same in the create,
+    snapshot and settings answers, and another board has another one."""
+    response = api.client.post("/api/boards", json={"title": "Kode"}, headers=auth(ADMIN_TOKEN))
+    created = response.json()["board"]
+    code = created["code"]
+    assert len(code) == 6 and set(code) <= set(joincode.ALPHABET), code
+    assert api.snapshot(created["slug"])["board"]["code"] == code
+    changed = api.client.patch(
+        f"/api/boards/{created['slug']}",
+        json={"title": "Ny tittel"},
+        headers=auth(response.json()["moderator_key"]),
+    )
+    assert changed.json()["code"] == code
+    other, _ = api.create_board(title="Kode")
+    assert api.snapshot(other)["board"]["code"] != code
+
+
+def test_a_join_code_in_use_is_drawn_again(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the random code is taken, creating a board draws another; even with a chosen slug
+    it is no slug_taken error."""
+    first, _ = api.create_board(title="Først")
+    taken = api.snapshot(first)["board"]["code"]
+    fresh, draws = joincode.new_code, []
+
+    def draw() -> str:
+        draws.append(taken if len(draws) < 2 else fresh())
+        return draws[-1]
+
+    monkeypatch.setattr(joincode, "new_code", draw)
+    slug = f"valgt-{uuid.uuid4().hex[:8]}"
+    second, _ = api.create_board(title="Andre", slug=slug)
+    code = api.snapshot(second)["board"]["code"]
+    assert second == slug and code == draws[2] != taken and len(draws) == 3
 
 
 def test_taken_slug_is_a_409(api: Api) -> None:

@@ -55,7 +55,8 @@ def moderator_key(stdout: str) -> str:
 def test_create_prints_links_and_key_and_list_shows_the_board(
     tmp_path: Path, database_url: str
 ) -> None:
-    """`board create` prints both links (key in the #fragment) and the key; `list` shows it."""
+    """`board create` prints both links (key in the #fragment), the key and the join code;
+    `list` shows the board with its code."""
     env = env_for(tmp_path, database_url)
     result = run_board(
         "create",
@@ -81,15 +82,20 @@ def test_create_prints_links_and_key_and_list_shows_the_board(
     )
     assert "?key=" not in result.stdout  # the key travels in the fragment only
 
+    code = re.search(r"\), join code ([A-Z0-9]{6})\n", result.stdout)
+    assert code, result.stdout
+
     listed = run_board("list", env=env)
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if line.startswith(slug_text))
     assert row.endswith("Bærekraft på Ås") and " 0 notes " in row
+    assert f" {code.group(1)} " in row
 
     # The board as the app serves it from the same database: its sections, pre-moderation, key.
     settings = Settings(database_url=database_url, admin_token=ADMIN_TOKEN)
     with TestClient(create_app(settings)) as client:
         board = client.get(f"/api/boards/{slug_text}").json()["board"]
+        assert board["code"] == code.group(1)
         assert [s["title"] for s in board["sections"]] == ["A", "B"]
         assert board["moderation"] == "pre" and board["title"] == "Bærekraft på Ås"
         patched = client.patch(f"/api/boards/{slug_text}", json={"locked": True}, headers=auth(key))

@@ -62,7 +62,12 @@ def comment(id: int, body: str = "Enig", **fields: Any) -> dict[str, Any]:
     } | fields
 
 
-def archive(notes: list[dict[str, Any]], section: str = "Strategi", **board: Any) -> Archive:
+def archive(
+    notes: list[dict[str, Any]],
+    section: str = "Strategi",
+    participants: list[dict[str, Any]] | None = None,
+    **board: Any,
+) -> Archive:
     """A validated archive of one board with two sections and two participants (one erased)."""
     data = {
         "format": "sdg-pinboard-backup",
@@ -85,7 +90,8 @@ def archive(notes: list[dict[str, Any]], section: str = "Strategi", **board: Any
             {"id": 7, "title": section, "position": 0},
             {"id": 3, "title": "Eksempler", "position": 1},
         ],
-        "participants": [
+        "participants": participants
+        or [
             {"id": 1, "name": "Kari", "created_at": T0, "erased_at": None},
             {"id": 2, "name": "", "created_at": T0, "erased_at": T0},
         ],
@@ -412,6 +418,104 @@ def test_include_hidden_shows_them_clearly_marked() -> None:
     assert "  - slettet kommentar\n\n    **Deleted** · Ola ·" in text
     nb = render(moderated(), Options(include_hidden=True))
     assert "**Skjult**" in nb and "**Venter på godkjenning**" in nb and "*slettet deltaker*" in nb
+
+
+def test_a_line_says_how_many_pending_and_hidden_notes_were_left_out() -> None:
+    """Without include_hidden, one sentence under the facts counts the pending and hidden notes
+    left out, in the archive's language; deleted notes are not counted."""
+    en = render(moderated(), Options(lang="en"))
+    assert (
+        "- Time zone: Europe/Oslo\n\n"
+        "1 note waiting for approval and 1 hidden note are not in this archive.\n"
+    ) in en
+    nb = render(moderated(), Options())
+    assert (
+        "1 innspill som venter på godkjenning og 1 skjult innspill er ikke med i dette arkivet.\n"
+    ) in nb
+    many = archive([note(i, status="pending") for i in (1, 2, 3)] + [note(4, status="hidden")])
+    assert "3 notes waiting for approval and 1 hidden note are not" in render(
+        many, Options(lang="en")
+    )
+    one = render(archive([note(1), note(2, status="hidden")]), Options(lang="en"))
+    assert "\n1 hidden note is not in this archive.\n" in one
+
+
+def test_no_left_out_line_when_every_note_is_shown() -> None:
+    """A board whose notes are all visible (or only deleted) gets no such sentence."""
+    for notes in ([note(1)], [note(1), note(2, deleted_at=T0)], []):
+        text = render(archive(notes), Options(lang="en"))
+        assert "not in this archive" not in text and "also holds" not in text
+
+
+def test_include_hidden_says_what_it_added() -> None:
+    """With include_hidden the sentence says which notes it holds, marked, deleted ones too."""
+    text = render(moderated(), Options(lang="en", include_hidden=True))
+    assert (
+        "\n1 note waiting for approval, 1 hidden note and 2 deleted notes, each marked.\n"
+        in text.replace("This archive also holds ", "\n")
+    )
+    assert "not in this archive" not in text
+    nb = render(moderated(), Options(include_hidden=True))
+    assert "Dette arkivet tar også med 1 innspill som venter på godkjenning, 1 skjult" in nb
+
+
+def people() -> Archive:
+    """Kari (1) writes first, Ola (3) comments on her note and writes the second note, a
+    moderator writes the third; Kari comments on it."""
+    return archive(
+        [
+            note(
+                1,
+                "første",
+                author={"id": 1, "name": "Kari"},
+                comments=[comment(1, author={"id": 3, "name": "Ola"})],
+            ),
+            note(2, "andre", author={"id": 3, "name": "Ola"}, created_at="2026-11-26T09:16:00Z"),
+            note(
+                3,
+                "tredje",
+                author={"id": None, "name": "Vert"},
+                created_at="2026-11-26T09:17:00Z",
+                comments=[comment(2, "Takk", author={"id": 1, "name": "Kari"})],
+            ),
+        ],
+        participants=[
+            {"id": 1, "name": "Kari", "created_at": T0, "erased_at": None},
+            {"id": 3, "name": "Ola", "created_at": T0, "erased_at": None},
+        ],
+    )
+
+
+def test_anonymous_numbers_people_in_order_of_first_appearance() -> None:
+    """--anonymous: each author, comment authors too, is "Participant N" by first appearance,
+    the same person the same number everywhere; no name is left in the archive."""
+    text = render(people(), Options(lang="en", anonymous=True, group_by="time"))
+    facts = [line for line in text.splitlines() if " · 2026-11-26" in line]
+    assert [line.split(" · ")[0].strip() for line in facts] == [
+        "Participant 1",  # Kari's note
+        "Participant 2",  # Ola's comment on it
+        "Participant 2",  # Ola's note
+        "Participant 3",  # the moderator's note
+        "Participant 1",  # Kari's comment on it
+    ]
+    for name in ("Kari", "Ola", "Vert"):
+        assert name not in text
+    nb = render(people(), Options(anonymous=True))
+    assert "Deltaker 1 ·" in nb and "Deltaker 3 ·" in nb and "Kari" not in nb
+
+
+def test_anonymous_numbering_follows_the_document_and_is_deterministic() -> None:
+    """The numbers follow the archive's order (a pinned note comes first, so its author is 1);
+    the same options give the same bytes; erased authors stay "erased participant"."""
+    data = people()
+    data["notes"][1]["pinned"] = True  # Ola's note now opens the archive
+    text = render(data, Options(lang="en", anonymous=True))
+    assert "- andre\n\n  **Pinned** · Participant 1 ·" in text
+    assert "- første\n\n  Participant 2 ·" in text
+    assert "  - Enig\n\n    Participant 1 ·" in text  # Ola's comment: Ola's number
+    assert text == render(data, Options(lang="en", anonymous=True))
+    erased = archive([note(1, author={"id": 2, "name": "Per"})])
+    assert "*erased participant*" in render(erased, Options(lang="en", anonymous=True))
 
 
 # Escaping -----------------------------------------------------------------------------------

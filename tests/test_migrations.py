@@ -6,10 +6,12 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from board.domain import joincode
 from board.store import db
 from board.store.models import SQLModel
 
@@ -210,3 +212,39 @@ def test_moderation_migration_keeps_data_and_makes_each_first_key_the_owner(
 def _json(value: object) -> object:
     """A JSON column read by raw SQL: text on SQLite, decoded already on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+@BACKENDS
+def test_join_code_migration_gives_each_existing_board_its_own_code(database_url: str) -> None:
+    """0005 → 0006 gives every board a distinct code from the join-code alphabet, unique from
+    then on, and keeps their notes; 0006 → 0005 drops the column only."""
+    engine = db.create_engine(database_url)
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0005")
+    stamp = "'2026-01-01 10:00:00'"
+    with engine.begin() as connection:
+        sql = connection.exec_driver_sql
+        for slug in ("a", "b", "c"):
+            sql(
+                "INSERT INTO board (slug, title, description, locale, moderation, locked, "
+                f"require_sdg, seq, created_at, updated_at) VALUES ('{slug}', 'B', '', 'nb', "
+                f"'post', false, false, 0, {stamp}, {stamp})"
+            )
+        sql(
+            "INSERT INTO note (board_id, client_id, author_name, body, sdgs, color, status, "
+            "pinned, position, likes, version, created_at, updated_at) VALUES ((SELECT id FROM "
+            f"board WHERE slug = 'a'), 'c', '', 'x', '[]', 'yellow', 'visible', false, 0, 0, 1, "
+            f"{stamp}, {stamp})"
+        )
+    command.upgrade(config, "0006")
+    with engine.connect() as connection:
+        codes = [c for (c,) in connection.exec_driver_sql("SELECT code FROM board ORDER BY id")]
+    assert len(set(codes)) == 3
+    assert all(joincode.normalise(code) == code for code in codes), codes
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE board SET code = '{codes[0]}' WHERE slug = 'b'")
+    command.downgrade(config, "0005")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM note").scalar() == 1
+        assert connection.exec_driver_sql("SELECT count(*) FROM board").scalar() == 3
+    engine.dispose()

@@ -288,6 +288,7 @@ def test_markdown_export_is_described_with_its_type_and_options(
         "group_by": ["sdg", "section", "time"],
         "include_hidden": ["false", "true"],
         "lang": ["", "nb", "en"],
+        "anonymous": ["false", "true"],
     }
     slug, key = api.create_board()
     for name, values in options.items():

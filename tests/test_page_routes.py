@@ -7,6 +7,7 @@ import pytest
 from conftest import Api
 from starlette.testclient import TestClient
 
+from board.domain import joincode
 from board.web.pages import CONTENT_SECURITY_POLICY, join_target
 
 HTML = {"Accept": "text/html"}
@@ -82,6 +83,46 @@ def test_join_redirects_to_the_board(client: TestClient) -> None:
     assert response.headers["location"] == "/b/demo"
     response = client.get("/join?code=%21%21", follow_redirects=False)
     assert response.headers["location"] == "/?unknown=1"
+
+
+def test_a_join_code_redirects_to_its_board_in_any_case(client: TestClient, api: Api) -> None:
+    """/j/{code} answers 303 to /b/{slug} for the board's code, typed upper- or lower-case;
+    the snapshot names the same code."""
+    slug, _key = api.create_board()
+    code = api.snapshot(slug)["board"]["code"]
+    for typed in (code, code.lower(), f"{code[:3].lower()}-{code[3:]}"):
+        response = client.get(f"/j/{typed}", follow_redirects=False)
+        assert response.status_code == 303, typed
+        assert response.headers["location"] == f"/b/{slug}"
+
+
+@pytest.mark.parametrize("code", ["AAAAAA", "ACDEF", "K0MR4X", "%20", "x" * 300])
+def test_an_unknown_join_code_is_the_html_404_page(client: TestClient, code: str) -> None:
+    """A code no board has, or that cannot be one, answers the HTML 404 page."""
+    response = client.get(f"/j/{code}", headers=HTML, follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page not found" in response.text
+
+
+def test_the_start_page_form_takes_a_join_code(client: TestClient, api: Api) -> None:
+    """/join?code= with a board's code (any case, with a space) goes to that board."""
+    slug, _key = api.create_board()
+    code = api.snapshot(slug)["board"]["code"]
+    typed = f" {code[:3].lower()} {code[3:]} "
+    response = client.get("/join", params={"code": typed}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/b/{slug}"
+
+
+def test_an_unknown_join_code_on_the_start_page_says_so(client: TestClient, api: Api) -> None:
+    """/join?code= with a code no board has goes back to / with the error, but a board whose
+    slug happens to look like a code is still found."""
+    response = client.get("/join", params={"code": "aaa aaa"}, follow_redirects=False)
+    assert response.headers["location"] == "/?unknown=1"
+    slug, _key = api.create_board(slug=joincode.new_code().lower())  # a slug shaped like a code
+    response = client.get("/join", params={"code": slug}, follow_redirects=False)
+    assert response.headers["location"] == f"/b/{slug}"
 
 
 def test_pages_carry_their_policy_and_everything_else_a_closed_one(client: TestClient) -> None:

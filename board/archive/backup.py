@@ -32,6 +32,8 @@ from board.archive.contents import (
 )
 from board.domain import sdg, tokens
 from board.domain.boards import OWNER_KEY_NAME
+from board.domain.joincode import CODE_PATTERN as JOIN_CODE_PATTERN
+from board.domain.joincode import new_code
 from board.domain.schemas import (
     COMMENT_MAX,
     FILTER_ENTRY_MAX,
@@ -134,6 +136,8 @@ class ParticipantRecord(Record):
 
 class BoardRecord(Record):
     slug: Annotated[str, Field(pattern=SLUG_PATTERN)]
+    # Version 4 (#17); older files, and a code another board has, get a new one on import.
+    code: Annotated[str, Field(pattern=JOIN_CODE_PATTERN)] | None = None
     title: Annotated[Text, Field(min_length=1, max_length=200)]
     description: Annotated[Text, Field(max_length=2000)]
     locale: Locale
@@ -165,7 +169,7 @@ class BackupFile(Record):
     """What a backup file must be, checked in full before an import writes anything."""
 
     format: Literal["sdg-pinboard-backup"]
-    version: Literal[1, 2, 3]
+    version: Literal[1, 2, 3, 4]
     board: BoardRecord
     sections: list[SectionRecord]
     participants: list[ParticipantRecord]
@@ -242,7 +246,9 @@ def _reject_constant(name: str) -> Any:
 def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Board, str]:
     """Create the archived board (under `slug` if given) in one transaction.
 
-    Returns the new board and its moderator key (shown once). A slug in use is a 409.
+    Returns the new board and its moderator key (shown once). A slug in use is a 409. The
+    board keeps its join code unless another board has it (or the file has none): then it gets
+    a new one, which the caller can tell from `board.code`.
     """
     slug = slug or archive["board"]["slug"]
     key = tokens.new_token()
@@ -263,7 +269,7 @@ def restore(store: Store, archive: Archive, slug: str | None = None) -> tuple[Bo
             ids = {"participant": people, "note": notes, "section": sections}
             _insert_audit(session, board.id, archive["audit"], ids)
     except sa.exc.IntegrityError:
-        # Another process made a board with this slug between the check and the commit.
+        # Another process made a board with this slug (or code) between the check and the commit.
         raise taken from None
     return board, key
 
@@ -272,10 +278,18 @@ def _slug_in_use(session: Session, slug: str) -> bool:
     return session.exec(select(Board.id).where(Board.slug == slug)).first() is not None
 
 
+def _free_code(session: Session, wanted: str | None) -> str:
+    code = wanted
+    while code is None or session.exec(select(Board.id).where(Board.code == code)).first():
+        code = new_code()
+    return code
+
+
 def _insert_board(session: Session, saved: BoardData, slug: str) -> Board:
     """The board row, flushed so that its id is known."""
     board = Board(
         slug=slug,
+        code=_free_code(session, saved["code"]),
         title=saved["title"],
         description=saved["description"],
         locale=saved["locale"],

@@ -25,8 +25,8 @@ from board.store.models import Audit, Board, Comment, Note, Participant, Section
 
 FORMAT: Final = "sdg-pinboard-backup"
 # 2: notes have `targets` (#8). 3: the audit trail, bans, flags, word filter, retention (#7).
-# Older files, without them, still import.
-VERSION: Final = 3
+# 4: the board's join `code` (#17). Older files, without them, still import.
+VERSION: Final = 4
 
 
 # The archive names authors as the API does.
@@ -80,6 +80,7 @@ class ParticipantData(TypedDict):
 
 class BoardData(TypedDict):
     slug: str
+    code: str | None  # None: a backup from before join codes (version 3 and older)
     title: str
     description: str
     locale: str
@@ -204,6 +205,7 @@ def collect(session: Session, board: Board) -> Archive:
         "version": VERSION,
         "board": {
             "slug": board.slug,
+            "code": board.code,
             "title": board.title,
             "description": board.description,
             "locale": board.locale,

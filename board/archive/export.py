@@ -64,6 +64,7 @@ WORDS: dict[str, dict[str, str]] = {
         "targets": "Targets",
         "target": "Target",
         "text": "Text",
+        "participant": "Participant {n}",
     },
     "nb": {
         "date": "Dato",
@@ -91,6 +92,7 @@ WORDS: dict[str, dict[str, str]] = {
         "target": "Delmål",
         # The targets' official bokmål texts are not in the catalogue (board/data/SOURCES.md).
         "text": "Tekst (engelsk)",
+        "participant": "Deltaker {n}",
     },
 }
 
@@ -101,6 +103,7 @@ class Options:
     lang: Lang | None = None  # None: the board's locale
     include_hidden: bool = False  # pending, hidden and deleted notes, marked as such
     board_url: str | None = None  # the participants' link, https://host/b/slug
+    anonymous: bool = False  # names become "Participant 1, 2, …" in order of first appearance
     generated_at: datetime | None = None  # adds a "generated" line; None keeps output stable
 
 
@@ -123,6 +126,8 @@ def render(archive: Archive, options: Options) -> str:
     if board["description"]:
         blocks.append(block(board["description"], ""))
     blocks.append(write.facts(notes))
+    if (left_out := _left_out(archive["notes"], lang, options.include_hidden)) is not None:
+        blocks.append(left_out)
     if not notes:
         blocks.append(write.words["none"])
         return "\n\n".join(blocks) + "\n"
@@ -171,6 +176,7 @@ class _Writer:
         # board has far fewer names than notes and comments.
         self.written: dict[int, str] = {}
         self.names: dict[tuple[int | None, str], str] = {}
+        self.numbered: dict[tuple[int | None, str], str] = {}  # --anonymous: person -> number
 
     def time(self, value: datetime) -> str:
         """`2026-11-26 10:15` in the board's time zone."""
@@ -200,6 +206,13 @@ class _Writer:
         if (done := self.names.get(key)) is None:
             if who["id"] is not None and who["id"] in self.erased:
                 done = f"*{self.words['erased_author']}*"
+            elif self.options.anonymous and (who["id"] is not None or who["name"]):
+                # One person, one number: a participant by id, a moderator's note by its name.
+                person = (who["id"], "" if who["id"] is not None else who["name"])
+                if (number := self.numbered.get(person)) is None:
+                    number = self.words["participant"].format(n=len(self.numbered) + 1)
+                    self.numbered[person] = number
+                done = number
             else:
                 done = inline(who["name"]) if who["name"] else f"*{self.words['anonymous']}*"
             self.names[key] = done
@@ -245,6 +258,52 @@ class _Writer:
         parts = [block(comment["body"], "    ")] if comment["body"] else []
         parts.append(" · ".join(facts))
         return "\n\n    ".join(parts)
+
+
+def _left_out(notes: list[NoteData], lang: Lang, include_hidden: bool) -> str | None:
+    """The sentence that says which notes are not shown (or, with include_hidden, which are
+    shown marked); None when there are none of them. Deleted notes are left out without a word
+    unless include_hidden: their authors took them back."""
+    counts = Counter(
+        "deleted" if n["deleted_at"] is not None else n["status"] for n in notes if not _public(n)
+    )
+    kinds = ("pending", "hidden", "deleted") if include_hidden else ("pending", "hidden")
+    found = [(kind, counts[kind]) for kind in kinds if counts[kind]]
+    if not found:
+        return None
+    phrases = [_NOTES_PHRASE[lang][kind][count != 1].format(n=count) for kind, count in found]
+    joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + _AND[lang] + phrases[-1]
+    if include_hidden:
+        return _INCLUDED[lang].format(joined)
+    many = len(found) > 1 or found[0][1] != 1
+    return _LEFT_OUT[lang][many].format(joined)
+
+
+# (singular, plural) for each kind of note an archive may leave out.
+_NOTES_PHRASE: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "pending": ("{n} note waiting for approval", "{n} notes waiting for approval"),
+        "hidden": ("{n} hidden note", "{n} hidden notes"),
+        "deleted": ("{n} deleted note", "{n} deleted notes"),
+    },
+    "nb": {
+        "pending": (
+            "{n} innspill som venter på godkjenning",
+            "{n} innspill som venter på godkjenning",
+        ),
+        "hidden": ("{n} skjult innspill", "{n} skjulte innspill"),
+        "deleted": ("{n} slettet innspill", "{n} slettede innspill"),
+    },
+}
+_AND = {"en": " and ", "nb": " og "}
+_LEFT_OUT = {
+    "en": ("{} is not in this archive.", "{} are not in this archive."),
+    "nb": ("{} er ikke med i dette arkivet.", "{} er ikke med i dette arkivet."),
+}
+_INCLUDED = {
+    "en": "This archive also holds {}, each marked.",
+    "nb": "Dette arkivet tar også med {}, merket med status.",
+}
 
 
 def _public(note: NoteData) -> bool:

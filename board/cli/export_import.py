@@ -41,6 +41,11 @@ LANGS = ("nb", "en")
     "--include-hidden", is_flag=True, help="Also pending, hidden and deleted notes, marked."
 )
 @click.option(
+    "--anonymous",
+    is_flag=True,
+    help="Names become Deltaker/Participant 1, 2, … (Markdown only).",
+)
+@click.option(
     "--stamp", is_flag=True, help="Add when the file was made (it then differs each run)."
 )
 @click.option(
@@ -60,6 +65,7 @@ def export_command(
     group_by: str | None,
     lang: str | None,
     include_hidden: bool,
+    anonymous: bool,
     stamp: bool,
     fmt: str,
     every: bool,
@@ -75,9 +81,9 @@ def export_command(
         raise click.UsageError("give a SLUG, or --all with --dir DIR")
     if every and output != "-":
         raise click.UsageError("--all writes into --dir; leave out -o")
-    if fmt == "json" and (group_by or lang or include_hidden or stamp):
+    if fmt == "json" and (group_by or lang or include_hidden or anonymous or stamp):
         raise click.UsageError(
-            "--group-by, --lang, --include-hidden and --stamp are for Markdown; "
+            "--group-by, --lang, --include-hidden, --anonymous and --stamp are for Markdown; "
             "a JSON backup always holds the whole board"
         )
     settings = load_settings()
@@ -101,10 +107,13 @@ def export_command(
             include_hidden=include_hidden,
             board_url=f"{settings.public_url}/b/{board}" if settings.public_url else None,
             generated_at=datetime.now(UTC) if stamp else None,
+            anonymous=anonymous,
         )
         return export.render(data, options).encode("utf-8")
 
     if slug is not None:
+        if output != "-":
+            writable_folder(Path(output).parent)  # before the work, not after it
         content = document(slug)
         if output == "-":
             sys.stdout.buffer.write(content)
@@ -133,12 +142,36 @@ def export_command(
             click.echo(f"Wrote {one(board)}")
 
 
+def writable_folder(folder: Path) -> None:
+    """One line naming the folder when a file cannot be written into it."""
+    shown = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise click.ClickException(f"{shown} is a file, not a folder; choose another path")
+    if not folder.is_dir():
+        raise click.ClickException(
+            f"the folder {shown} does not exist; create it or choose another"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(
+            f"the folder {shown} is not writable; choose another or change its permissions"
+        )
+
+
+def _usual_mode() -> int:
+    """What a plain `open()` would give a new file: 0666 minus the umask (mkstemp's is 0600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_file(path: Path, content: bytes) -> None:
     """Write all of `content` or nothing: a crash never leaves half an archive behind."""
+    writable_folder(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
+            os.fchmod(out.fileno(), _usual_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -172,4 +205,11 @@ def import_command(file: str, slug: str | None) -> None:
         f"{comments} comments, {len(data['sections'])} sections, "
         f"{len(data['participants'])} participants"
     )
+    saved_code = data["board"]["code"]
+    if saved_code is None:
+        click.echo(f"Join code: {board.code} (new: the backup is from before join codes)")
+    elif board.code != saved_code:
+        click.echo(f"Join code: {board.code} (new: {saved_code} belongs to another board here)")
+    else:
+        click.echo(f"Join code: {board.code}")
     click.echo("\n".join(links(settings, board.slug, key)))

@@ -145,7 +145,7 @@ def create(
     )
     settings = load_settings()
     board, key = boards.create_board(open_store(settings), spec)
-    click.echo(f'Created board "{board["title"]}" ({board["slug"]})')
+    click.echo(f'Created board "{board["title"]}" ({board["slug"]}), join code {board["code"]}')
     click.echo("\n".join(links(settings, board["slug"], key)))
 
 
@@ -162,7 +162,8 @@ def list_command() -> None:
     width = max(len(row["slug"]) for row in rows)
     for row in rows:
         created = row["created_at"].strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{row['slug']:<{width}}  {row['notes']:>5} notes  {created}  {row['title']}")
+        slug, code = f"{row['slug']:<{width}}", row["code"]
+        click.echo(f"{slug}  {code}  {row['notes']:>5} notes  {created}  {row['title']}")
 
 
 @main.command()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from board.domain import audit, tokens
+from board.domain import audit, joincode, tokens
 from board.domain.access import Credentials, authorised, load_board, require_moderator
 from board.domain.notes import note_changed
 from board.domain.schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
@@ -36,22 +36,40 @@ OWNER_KEY_NAME = "Moderator"
 
 def create_board(store: Store, spec: BoardCreate) -> tuple[dict[str, Any], str]:
     """Create a board with its sections; returns its view and the moderator key (shown once)."""
-    # A generated slug can collide with an existing one; a fresh random suffix resolves that.
-    for _attempt in range(5):
+    # A generated slug or join code can collide with an existing one; fresh random ones resolve
+    # that. A slug that was asked for and is taken is the caller's to change.
+    for _attempt in range(8):
         slug = spec.slug or generate_slug(spec.title)
         try:
-            return _insert_board(store, spec, slug)
+            return _insert_board(store, spec, slug, joincode.new_code())
         except sa.exc.IntegrityError:
-            if spec.slug:
+            if spec.slug and slug_in_use(store, slug):
                 break
     raise ApiError(409, "slug_taken", f"a board with slug {slug!r} exists; choose another")
 
 
-def _insert_board(store: Store, spec: BoardCreate, slug: str) -> tuple[dict[str, Any], str]:
+def slug_in_use(store: Store, slug: str) -> bool:
+    with store.read() as session:
+        return session.exec(select(Board.id).where(Board.slug == slug)).first() is not None
+
+
+def slug_for_code(store: Store, typed: str) -> str | None:
+    """The slug of the board with this join code (any case, spaces and hyphens ignored)."""
+    code = joincode.normalise(typed)
+    if code is None:
+        return None
+    with store.read() as session:
+        return session.exec(select(Board.slug).where(Board.code == code)).first()
+
+
+def _insert_board(
+    store: Store, spec: BoardCreate, slug: str, code: str
+) -> tuple[dict[str, Any], str]:
     key = tokens.new_token()
     with store.write() as session:
         board = Board(
             slug=slug,
+            code=code,
             title=spec.title,
             description=spec.description,
             locale=spec.locale,

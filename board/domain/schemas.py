@@ -21,6 +21,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from board.domain import sdg
+from board.domain.joincode import CODE_PATTERN as JOIN_CODE_PATTERN
 from board.domain.slug import SLUG_PATTERN
 
 NOTE_MAX = 2000
@@ -338,6 +339,11 @@ class SectionPublic(BaseModel):
 
 class BoardPublic(BaseModel):
     slug: str
+    code: str = Field(
+        description="Short join code, 6 upper-case characters without look-alikes: "
+        "/j/{code} leads to the board",
+        pattern=JOIN_CODE_PATTERN,
+    )
     title: str
     description: str
     locale: Locale

@@ -79,6 +79,7 @@ def board_view(
     around it)."""
     view = {
         "slug": board.slug,
+        "code": board.code,
         "title": board.title,
         "description": board.description,
         "locale": board.locale,
@@ -108,6 +109,7 @@ def board_listing(board: Board, notes: int) -> dict[str, Any]:
     """A line of `board list`: the creation time stays a datetime for the CLI to format."""
     return {
         "slug": board.slug,
+        "code": board.code,
         "title": board.title,
         "notes": notes,
         "created_at": board.created_at,

@@ -29,6 +29,8 @@ def _timestamp(**kwargs: Any) -> Any:
 class Board(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True)
+    # The short join code (domain/joincode.py): upper-case, unique, for /j/{code}.
+    code: str = Field(max_length=6, unique=True, index=True)
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=2000)
     locale: str = Field(default="nb", max_length=2)

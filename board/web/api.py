@@ -348,6 +348,11 @@ EXPORT_QUERY = (
     ),
     Query("include_hidden", ("false", "true"), "Also pending, hidden and deleted notes, marked"),
     Query("lang", ("", *LANGS), "Headings and fixed words; default: the board's locale"),
+    Query(
+        "anonymous",
+        ("false", "true"),
+        "Every name becomes Deltaker/Participant 1, 2, … in order of first appearance",
+    ),
 )
 
 
@@ -361,15 +366,19 @@ EXPORT_QUERY = (
     media_type="text/markdown",
 )
 async def export_markdown(request: Request) -> Response:
-    group_by, include_hidden, lang = (query_choice(request, q.name, q.values) for q in EXPORT_QUERY)
+    group_by, include_hidden, lang, anonymous = (
+        query_choice(request, q.name, q.values) for q in EXPORT_QUERY
+    )
     settings = context(request).settings
     slug = request.path_params["slug"]
-    base = settings.public_url or str(request.base_url).rstrip("/")
+    # As `board export`: the board's link only when BOARD_PUBLIC_URL says where it is (the
+    # address this request came in on may be a proxy's or a loopback address).
     options = Options(
         group_by=cast(GroupBy, group_by),
         lang=cast(Lang, lang) if lang else None,
         include_hidden=include_hidden == "true",
-        board_url=f"{base}/b/{slug}",
+        board_url=f"{settings.public_url}/b/{slug}" if settings.public_url else None,
+        anonymous=anonymous == "true",
     )
     text = await call(request, board_markdown, slug, credentials(request), options)
     return Response(

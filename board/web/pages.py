@@ -18,6 +18,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from board.domain.access import load_board
+from board.domain.boards import slug_for_code
+from board.domain.joincode import normalise
 from board.errors import ApiError
 from board.store.db import Store
 from board.web.assets import REVALIDATE, Assets, respond
@@ -72,7 +74,8 @@ def board_exists(store: Store, slug: str) -> bool:
 
 
 def join_target(code: str) -> str | None:
-    """The board path for what someone typed on `/`: a board link or its code (the slug)."""
+    """The board path for what someone typed on `/` that is not a join code: a board link or
+    its slug."""
     code = code.strip()
     found = _JOIN_URL.search(code.lower())
     if found is not None:
@@ -102,12 +105,33 @@ def page_routes(known: Callable[[str], bool], assets: Assets) -> list[BaseRoute]
         return page(request, assets, "index.html")
 
     async def join(request: Request) -> Response:
-        target = join_target(request.query_params.get("code", ""))
+        # A board's join code first (case and spaces do not matter), then a link or a slug.
+        typed = request.query_params.get("code", "")
+        store = request.app.state.context.store
+        slug = await run_in_threadpool(slug_for_code, store, typed)
+        target = f"/b/{slug}" if slug is not None else join_target(typed)
+        # Looks like a code that no board has: say so on the start page, unless it is a slug.
+        if (
+            slug is None
+            and target is not None
+            and normalise(typed) is not None
+            and not await run_in_threadpool(board_exists, store, target.removeprefix("/b/"))
+        ):
+            target = None
         return RedirectResponse(target or "/?unknown=1", status_code=303)
+
+    async def join_by_code(request: Request) -> Response:
+        """/j/{code}: the address a host says aloud; an unknown code is the 404 page."""
+        store = request.app.state.context.store
+        slug = await run_in_threadpool(slug_for_code, store, request.path_params["code"])
+        if slug is None:
+            return page(request, assets, "404.html", status=404)
+        return RedirectResponse(f"/b/{slug}", status_code=303)
 
     return [
         Route("/", index),
         Route("/join", join),
+        Route("/j/{code}", join_by_code),
         Route("/b/{slug:slug}", board_page("wall.html", snapshot_first=True)),
         Route("/b/{slug:slug}/moderate", board_page("moderate.html")),
         Route("/b/{slug:slug}/present", board_page("present.html")),

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from board.archive import backup, export
 from board.archive import contents as archive
+from board.domain.joincode import new_code
 from board.store import db
 from board.store.models import Board, Comment, Note, Participant, Section
 
@@ -50,7 +51,9 @@ def fill(store: db.Store, slug: str, notes: int, comments: int, seed: int = 1) -
         return " ".join(words)
 
     with store.write() as session:
-        board = Board(slug=slug, title="Stort webinar om bærekraftige anskaffelser")
+        board = Board(
+            slug=slug, code=new_code(), title="Stort webinar om bærekraftige anskaffelser"
+        )
         session.add(board)
         session.flush()
         sections = [Section(board_id=board.id, title=f"Kolonne {i}", position=i) for i in range(4)]

@@ -174,11 +174,13 @@ def loopback_warning(settings: Settings, served_at: str) -> str | None:
         if settings.public_url
         else f"BOARD_PUBLIC_URL is unset, so links point at {host}"
     )
-    return (
-        f"Warning: {where}, which participants on other machines cannot open: set "
-        "BOARD_PUBLIC_URL to the address they use (e.g. https://pinboard.example.no), and serve "
-        "with --host 0.0.0.0 if they, or a proxy on another machine, reach this one directly"
-    )
+    advice = "set BOARD_PUBLIC_URL to the address they use (e.g. https://pinboard.example.no)"
+    if host not in ("0.0.0.0", "::"):  # noqa: S104 (what the links say, not a bind)
+        advice += (
+            ", and serve with --host 0.0.0.0 if they, or a proxy on another machine, reach "
+            "this one directly"
+        )
+    return f"Warning: {where}, which participants on other machines cannot open: {advice}"
 
 
 def links(

@@ -196,7 +196,8 @@ def fill(store: Store, board: dict[str, Any], key: str) -> None:
             tokens[name] = joined["token"]
         return Credentials(tokens[name], None)
 
-    for number, demo in enumerate(NOTES):
+    # New notes go on top: posting the last first shows them in the order written here.
+    for number, demo in reversed(list(enumerate(NOTES))):
         spec = NoteCreate(
             client_id=f"demo-{number}",
             body=demo.text,

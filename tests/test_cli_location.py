@@ -107,6 +107,9 @@ def test_an_existing_data_folder_in_the_current_folder_keeps_working(tmp_path: P
     listed = run_in(work, env, "list")
     assert listed.returncode == 0 and listed.stdout.split()[0] == slug, listed
     assert listed.stderr == notice + "\n"
+    current = run_in(work, env, "db", "current")
+    assert current.returncode == 0 and current.stdout.endswith("(latest)\n"), current
+    assert current.stderr == notice + "\n"
     made = run_in(work, env, "create", "Ny")
     assert made.returncode == 0, made.stderr
     assert made.stderr.splitlines()[0] == notice

@@ -16,6 +16,7 @@ import click
 from board import __version__
 from board.cli.bench_command import bench
 from board.cli.common import (
+    database_line,
     database_name,
     expected_problems,
     links,
@@ -270,7 +271,10 @@ def current() -> None:
     """Show the database's schema revision."""
     from board.store import db
 
-    engine = db.create_engine(load_settings().resolved_database_url)
+    settings = load_settings()
+    if settings.data_dir_source == "legacy":
+        click.echo(database_line(settings), err=True)
+    engine = db.create_engine(settings.resolved_database_url)
     revision, head = db.current_revision(engine), db.head_revision(engine)
     if revision == head:
         click.echo(f"{revision} (latest)")

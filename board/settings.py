@@ -8,6 +8,7 @@ while the page is stale.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import sys
 from pathlib import Path
@@ -29,6 +30,27 @@ _SOURCE = re.compile(
 )
 
 
+# The folder the database was in before it moved out of the working directory (#17).
+LEGACY_DATA_DIR = Path("data")
+
+
+def user_data_dir() -> Path:
+    """Where the database lives by default: `$XDG_DATA_HOME/sdg-pinboard`, or
+    `~/.local/share/sdg-pinboard` when XDG_DATA_HOME is unset or not absolute (as the XDG base
+    directory specification says)."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "sdg-pinboard"
+
+
+def default_data_dir() -> Path:
+    """BOARD_DATA_DIR when unset: `./data` of the working directory while it holds a
+    `board.db` (the old default, kept working), else the user's data folder."""
+    if (LEGACY_DATA_DIR / "board.db").is_file():
+        return LEGACY_DATA_DIR
+    return user_data_dir()
+
+
 def _limit(default: int, what: str) -> Any:
     return Field(default, ge=0, description=what)
 
@@ -37,9 +59,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BOARD_", extra="ignore", frozen=True)
 
     data_dir: Path = Field(
-        Path("data"),
-        description="Folder for the embedded SQLite database (`board.db`), relative to the "
-        "working directory.",
+        default_factory=default_data_dir,
+        description="Folder for the embedded SQLite database (`board.db`); a relative path is "
+        "relative to the working directory. Unset: `$XDG_DATA_HOME/sdg-pinboard`, or "
+        "`~/.local/share/sdg-pinboard` without XDG_DATA_HOME, whatever the current folder; "
+        "but while the current folder has a `data/board.db` (the earlier default), that one, "
+        "and every command says so.",
     )
     database_url: str | None = Field(
         None,
@@ -202,6 +227,16 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def data_dir_source(self) -> str:
+        """Why the database is where it is: `database_url`, `data_dir` (set), `legacy` (the old
+        `./data` found in the working directory) or `default` (the user's data folder)."""
+        if self.database_url:
+            return "database_url"
+        if "data_dir" in self.model_fields_set:
+            return "data_dir"
+        return "legacy" if self.data_dir == LEGACY_DATA_DIR else "default"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -236,7 +271,13 @@ def reference() -> str:
     return PAGE_HEADER + "\n".join(rows) + "\n"
 
 
+# Defaults that depend on where a command runs, as the page shows them.
+SHOWN_DEFAULTS = {default_data_dir: "`$XDG_DATA_HOME/sdg-pinboard`"}
+
+
 def _default(field: FieldInfo) -> str:
+    if field.default_factory in SHOWN_DEFAULTS:
+        return SHOWN_DEFAULTS[field.default_factory]
     value = field.get_default(call_default_factory=True)
     if value is None or value == []:
         return "unset"

@@ -25,6 +25,7 @@ from board.store import db
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
 KEY_LINE = re.compile(r"Moderator key \(shown once, keep it safe\): (\S+)$", re.MULTILINE)
+NO_DATABASE = "there was no board database here"
 BOTH = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
 
@@ -33,7 +34,9 @@ def env_for(tmp_path: Path, database_url: str | None, **extra: str) -> dict[str,
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    """Exit code 1, nothing on stdout, a single `Error: …` line on stderr, no traceback."""
+    """Exit code 1, nothing on stdout, a single `Error: …` line on stderr, no traceback; before
+    it at most the line that names the database, which a command that writes prints once the
+    database answers."""
     last = (result.stderr.strip().splitlines() or [""])[-1]
     output = f"exit {result.returncode}, last line {last!r}; "
     output += f"stdout={result.stdout!r} stderr={result.stderr!r}"
@@ -41,6 +44,8 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     assert result.stdout == "", output
     assert "Traceback" not in result.stdout + result.stderr, output
     lines = result.stderr.strip().splitlines()
+    if len(lines) == 2 and lines[0].startswith("Database: "):
+        lines = lines[1:]
     assert len(lines) == 1 and lines[0].startswith("Error: "), output
     for fragment in fragments:
         assert fragment in lines[0], output
@@ -81,6 +86,10 @@ def test_create_prints_links_and_key_and_list_shows_the_board(
         f"Moderators:   http://127.0.0.1:8000/b/{slug_text}/moderate#key={key}\n" in result.stdout
     )
     assert "?key=" not in result.stdout  # the key travels in the fragment only
+    # On stderr: the database it wrote to, new until now, and that these links are loopback.
+    database, warning = result.stderr.splitlines()
+    assert database == f"Database: {tmp_path / 'board.db'} (new and empty: {NO_DATABASE})"
+    assert warning.startswith("Warning: BOARD_PUBLIC_URL is unset, so links point at 127.0.0.1")
 
     code = re.search(r"\), join code ([A-Z0-9]{6})\n", result.stdout)
     assert code, result.stdout
@@ -224,19 +233,44 @@ def test_usage_errors_exit_2_without_traceback(
 def test_serve_on_empty_database_says_where_it_listens_and_how_to_make_a_board(
     tmp_path: Path, database_url: str
 ) -> None:
-    """`board serve` on an empty database first prints its address, then how to make a board."""
+    """`board serve` on an empty database first prints its address and the index page's, then
+    how to make a board, and warns that 127.0.0.1 links reach no other machine."""
     env = env_for(tmp_path, database_url)
     with serve(env) as server:
         lines = server.stdout().splitlines()
         assert lines[0].endswith(f"listening on {server.url}"), server.output()
         assert lines[0].startswith("SDG Pinboard ")
+        assert lines[1].endswith(f": {server.url}/") and lines[1].startswith("Index page")
         how = next((line for line in lines[:4] if "No boards yet" in line), None)
         assert how is not None, server.output()
         assert 'board create "' in how and "--demo" in how
+        warnings = [line for line in lines if line.startswith("Warning:")]
+        assert len(warnings) == 1 and "BOARD_PUBLIC_URL is unset" in warnings[0], server.output()
+        assert "127.0.0.1" in warnings[0] and "--host 0.0.0.0" in warnings[0]
         with httpx2.Client(base_url=server.url, timeout=10) as client:
             assert client.get("/readyz").json() == {"status": "ready"}
             assert client.get("/api/sdgs").status_code == 200
     assert "Traceback" not in server.output()
+
+
+@pytest.mark.slow
+def test_serve_prints_every_boards_participant_link_under_the_public_url(
+    tmp_path: Path, database_url: str
+) -> None:
+    """With boards and BOARD_PUBLIC_URL, `board serve` prints the index page and each board's
+    participant link under that address, no moderator key, and no loopback warning."""
+    public = "https://pinboard.example.no"
+    env = env_for(tmp_path, database_url, public_url=public)
+    for title in ("Første webinar", "Andre webinar"):
+        assert run_board("create", title, env=env).returncode == 0
+    slugs = [line.split()[0] for line in run_board("list", env=env).stdout.splitlines()]
+    assert len(slugs) == 2, slugs
+    with serve(env) as server:
+        out = server.stdout()
+    assert f"Index page (participants enter a board's code or link): {public}/\n" in out, out
+    for slug in slugs:
+        assert re.search(rf"^  {slug} +{public}/b/{slug}  \w+ webinar$", out, re.MULTILINE), out
+    assert "Warning" not in out and "Moderator" not in out and "No boards yet" not in out
 
 
 @pytest.mark.slow
@@ -257,6 +291,12 @@ def test_serve_demo_prints_links_and_a_fresh_key_each_time(
     assert len(notes) >= 5
     assert len({goal for note in notes for goal in note["sdgs"]}) >= 3
     assert len({note["section_id"] for note in notes}) >= 2
+    # What the product does, on show: targets, likes, comments, colours, a pinned note.
+    assert sum(bool(note["targets"]) for note in notes) >= 5
+    assert sum(note["likes"] > 0 for note in notes) >= 5
+    assert sum(len(note["comments"]) for note in notes) >= 3
+    assert len({note["color"] for note in notes}) >= 4
+    assert [note["pinned"] for note in notes].count(True) == 1
 
     with serve(env, "--demo") as server:
         second_key = moderator_key(server.stdout())

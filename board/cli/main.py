@@ -9,18 +9,38 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import TYPE_CHECKING
 
 import click
 
 from board import __version__
 from board.cli.bench_command import bench
-from board.cli.common import expected_problems, links, load_settings, open_store
+from board.cli.common import (
+    database_line,
+    database_name,
+    expected_problems,
+    links,
+    load_settings,
+    loopback_warning,
+    open_store,
+)
 from board.cli.export_import import export_command, import_command
+
+if TYPE_CHECKING:
+    from board.settings import Settings
+    from board.store.db import Store
 
 # The choices of `board create`, written out so that listing them imports no schema;
 # tests/test_cli.py checks that they are the schema's Moderation and Locale.
 MODERATIONS = ("pre", "post")
 LOCALES = ("nb", "en")
+# What `board create`'s errors call the board's fields: the argument or option that sets each.
+CREATE_NAMES = {
+    "title": "TITLE",
+    "slug": "--slug",
+    "description": "--description",
+    "sections": "--section",
+}
 
 
 @click.group()
@@ -44,9 +64,7 @@ def main() -> None:
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Apply migrations and serve the API, pages and live updates."""
     from board.app import create_app
-    from board.cli.demo import create_demo
     from board.cli.server import BoardServer, raise_fd_limit, run_workers, uvicorn_config
-    from board.domain import boards
 
     settings = load_settings()
     if workers > 1 and not settings.redis_url:
@@ -62,18 +80,10 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             f"Warning: at most {files} open files (ulimit -n): about {files - 100} viewers "
             "can connect. Raise the hard limit for large audiences."
         )
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = served_at(host, sock.getsockname()[1])
     click.echo(f"SDG Pinboard {__version__} listening on {url}")
-    click.echo(f"Database: {safe_url(settings.resolved_database_url)}")
-    if demo:
-        board, key = create_demo(store)
-        click.echo(f'Demo board "{board["title"]}":')
-        click.echo("\n".join(links(settings, board["slug"], key, url)))
-    elif not boards.list_boards(store):
-        click.echo(
-            'No boards yet. Make one with: board create "My webinar"   '
-            "(or restart with --demo for a sample board)"
-        )
+    for line in where_participants_go(settings, store, url, demo):
+        click.echo(line)
     # The app opens its own connections, with the request-path timeout (settings.db_timeout);
     # the store above was for the upgrade and the demo, which may take longer.
     store.dispose()
@@ -81,6 +91,50 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         BoardServer(uvicorn_config(create_app(settings))).run(sockets=[sock])
         return
     run_workers(uvicorn_config("board.app:create_app", workers=workers), sock)
+
+
+# How many boards `board serve` lists with their links; `board list` shows them all.
+SHOWN_BOARDS = 10
+
+
+def where_participants_go(settings: Settings, store: Store, url: str, demo: bool) -> list[str]:
+    """What `board serve` prints under its address: the index page, each board's participant
+    link (the newest SHOWN_BOARDS) or how to make one, the demo's links and key with --demo,
+    and a warning when participants on other machines could not open any of it."""
+    from board.cli.demo import create_demo
+    from board.domain import boards
+
+    base = settings.public_url or url
+    lines = [f"Index page (participants enter a board's code or link): {base}/"]
+    demo_board = create_demo(store) if demo else None
+    demo_slug = demo_board[0]["slug"] if demo_board else None
+    listed = [board for board in boards.list_boards(store) if board["slug"] != demo_slug]
+    if listed:
+        lines.append("Boards (participant links):")
+        width = max(len(board["slug"]) for board in listed[:SHOWN_BOARDS])
+        lines += [
+            f"  {board['slug']:<{width}}  {base}/b/{board['slug']}  {board['title']}"
+            for board in listed[:SHOWN_BOARDS]
+        ]
+        if len(listed) > SHOWN_BOARDS:
+            lines.append(f"  … and {len(listed) - SHOWN_BOARDS} more: `board list` shows them")
+    if demo_board:
+        board, key = demo_board
+        lines.append(f'Demo board "{board["title"]}":')
+        lines += links(settings, board["slug"], key, url, warn=False)
+    elif not listed:
+        lines.append(
+            'No boards yet. Make one with: board create "My webinar"   '
+            "(or restart with --demo for a sample board)"
+        )
+    if warning := loopback_warning(settings, url):
+        lines.append(warning)
+    return lines
+
+
+def served_at(host: str, port: int) -> str:
+    """The base URL of a server listening on `host`:`port` (an IPv6 address in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -99,12 +153,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.set_inheritable(True)
     return sock
-
-
-def safe_url(url: str) -> str:
-    import sqlalchemy as sa
-
-    return sa.make_url(url).render_as_string(hide_password=True)
 
 
 @main.command()
@@ -130,19 +178,24 @@ def create(
     description: str,
 ) -> None:
     """Create a board and print its participant and moderator links."""
-    from board.domain import boards
-    from board.domain.schemas import BoardCreate
+    from pydantic import ValidationError
 
-    spec = BoardCreate.model_validate(
-        {
-            "title": title,
-            "slug": slug,
-            "moderation": moderation,
-            "locale": locale,
-            "sections": list(sections),
-            "description": description,
-        }
-    )
+    from board.domain import boards
+    from board.domain.schemas import BoardCreate, describe
+
+    try:
+        spec = BoardCreate.model_validate(
+            {
+                "title": title,
+                "slug": slug,
+                "moderation": moderation,
+                "locale": locale,
+                "sections": list(sections),
+                "description": description,
+            }
+        )
+    except ValidationError as exc:
+        raise click.ClickException(describe(exc, CREATE_NAMES)) from None
     settings = load_settings()
     board, key = boards.create_board(open_store(settings), spec)
     click.echo(f'Created board "{board["title"]}" ({board["slug"]}), join code {board["code"]}')
@@ -155,9 +208,11 @@ def list_command() -> None:
     """List the boards in the database, newest first."""
     from board.domain import boards
 
-    rows = boards.list_boards(open_store(load_settings()))
+    settings = load_settings()
+    rows = boards.list_boards(open_store(settings))
     if not rows:
-        click.echo('No boards yet. Make one with: board create "My webinar"')
+        click.echo(f"No boards yet in {database_name(settings)}.")
+        click.echo('Make one with: board create "My webinar"')
         return
     width = max(len(row["slug"]) for row in rows)
     for row in rows:
@@ -217,7 +272,10 @@ def current() -> None:
     """Show the database's schema revision."""
     from board.store import db
 
-    engine = db.create_engine(load_settings().resolved_database_url)
+    settings = load_settings()
+    if settings.data_dir_source == "legacy":
+        click.echo(database_line(settings), err=True)
+    engine = db.create_engine(settings.resolved_database_url)
     revision, head = db.current_revision(engine), db.head_revision(engine)
     if revision == head:
         click.echo(f"{revision} (latest)")

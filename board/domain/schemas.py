@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
@@ -62,6 +63,8 @@ PATTERN_MEANINGS = {
     NOT_BLANK_PATTERN: "must not be blank or contain NUL characters",
     LINK_PATTERN: "must be an http:// or https:// URL, without spaces or control characters",
     CLIENT_ID_PATTERN: "must be 1 to 64 letters, digits, _ or -",
+    SLUG_PATTERN: "must be 1 to 64 lower-case letters (a-z), digits or hyphens, starting and "
+    "ending with a letter or digit",
 }
 
 
@@ -505,14 +508,79 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
-def describe(exc: ValidationError) -> str:
-    """`field: problem; …` for the first few problems, phrased for a person."""
+# What pydantic's messages say, in words that tell a person what to send instead ({…} from the
+# error's context). Types not listed keep pydantic's message.
+MEANINGS = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field this takes",
+    "string_too_short": "must have at least {min_length} characters",
+    "string_too_long": "must have at most {max_length} characters",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "must have at most {max_length} items",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "greater_than_equal": "must be {ge} or more",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be {le} or less",
+    "less_than": "must be less than {lt}",
+    "literal_error": "must be {expected}",
+}
+# Errors about the kind or size of a value, which a `takes` phrase (see `describe`) answers.
+SHAPE_ERRORS = frozenset(MEANINGS) - {"missing", "extra_forbidden"}
+
+
+def describe(
+    exc: ValidationError,
+    names: Mapping[str, str] | None = None,
+    takes: Mapping[str, str] | None = None,
+) -> str:
+    """`field: problem; …` for the first few problems, phrased for a person: no regex, no
+    pydantic wording.
+
+    The API names fields as the JSON has them. `names` renames the top-level fields for where
+    the value came from (`slug` → `--slug`, `notes_per_minute` → `BOARD_NOTES_PER_MINUTE`), and
+    `takes` says what such a field takes ("a whole number, 0 or more") for errors about the
+    value's kind or size. A message that already starts with the field's name is not prefixed
+    again."""
     parts = []
     for error in exc.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in error["loc"]) or "request body"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            pattern = str(error.get("ctx", {}).get("pattern"))
-            message = PATTERN_MEANINGS.get(pattern, message)
-        parts.append(f"{where}: {message}")
+        loc = error["loc"]
+        field = str(loc[0]) if loc else ""
+        where = _where(loc, names)
+        if takes and field in takes and error["type"] in SHAPE_ERRORS:
+            message = f"must be {takes[field]}"
+        else:
+            message = _meaning(error)
+        parts.append(message if where and message.startswith(where) else f"{where}: {message}")
     return "; ".join(parts)
+
+
+def _where(loc: tuple[int | str, ...], names: Mapping[str, str] | None) -> str:
+    if not loc:
+        return "request body"
+    if names is None or str(loc[0]) not in names:
+        return ".".join(str(p) for p in loc)
+    rest = [f"number {p + 1}" if isinstance(p, int) else p for p in loc[1:]]
+    return " ".join([names[str(loc[0])], *rest])
+
+
+def _meaning(error: Any) -> str:
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return PATTERN_MEANINGS.get(str(context.get("pattern")), "is not in the expected form")
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return "must not be empty"
+    if kind in MEANINGS:
+        try:
+            return MEANINGS[kind].format(**context)
+        except (KeyError, IndexError):
+            pass
+    return str(error["msg"]).removeprefix("Value error, ")

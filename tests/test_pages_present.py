@@ -146,7 +146,7 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
     """In each mode (board, most liked, slideshow, a goal's targets, opened from the slideshow
     and back to it) the page does not scroll
     either way, all 17 goal rows and their names are inside the viewport, the QR code is inside
-    it and no bigger than its share, the notes' text is at least 18 px and the chart's at least
+    it and no bigger than its share, no most liked note is cut off, the notes' text is at least 18 px and the chart's at least
     16 px; screenshots go to build/screenshots/."""
     page = open_at(f"{full.url}/present", width, height)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
@@ -161,7 +161,10 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
     for mode, selector in modes.items():
         page.locator(selector).click()
         if mode == "top":
-            expect(page.locator("#top-list .top-item")).to_have_count(5)
+            items = page.locator("#top-list .top-item")
+            expect(items).to_have_count(5)
+            cut = items.evaluate_all("els => els.filter(e => e.scrollHeight > e.clientHeight + 1)")
+            assert cut == [], f"a most liked note is cut off at {width}×{height}"
         if mode == "slides":
             expect(page.locator("#slide .note")).to_have_count(1)
         if mode == "targets":

@@ -144,10 +144,10 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
     full: Board, open_at: OpenAt, width: int, height: int
 ) -> None:
     """In each mode (board, most liked, slideshow, a goal's targets, opened from the slideshow
-    and back to it) the page does not scroll
-    either way, all 17 goal rows and their names are inside the viewport, the QR code is inside
-    it and no bigger than its share, no most liked note is cut off, the notes' text is at least 18 px and the chart's at least
-    16 px; screenshots go to build/screenshots/."""
+    and back to it) the page does not scroll either way, all 17 goal rows and their names are
+    inside the viewport, the QR code is inside it and no bigger than its share, no most liked
+    note is cut off, the notes' text is at least 18 px and the chart's at least 16 px;
+    screenshots go to build/screenshots/."""
     page = open_at(f"{full.url}/present", width, height)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     expect(page.locator("#present-notes .note").first).to_be_visible()

@@ -355,12 +355,14 @@ def test_presenter_shows_live_chart_qr_and_slideshow(server: Server, open_page: 
         board.post(kari["token"], text, sdgs=goals)
     page = open_page(f"{board.url}/present")
     expect(page.locator("#present-notes .note")).to_have_count(3)
-    rows = page.locator("#chart svg .chart-row")
+    rows = page.locator("#chart .chart-row")
     expect(rows).to_have_count(17)
     expect(rows.nth(11).locator(".chart-count")).to_have_text("2")
+    expect(rows.nth(11).locator(".chart-name")).to_have_text("Ansvarlig forbruk og produksjon")
     board.post(kari["token"], "Sirkulære møbler i nye Ålesund kommune", sdgs=[12])
     expect(rows.nth(11).locator(".chart-count")).to_have_text("3")
-    assert rows.nth(11).locator("rect").nth(1).evaluate("e => getComputedStyle(e).fill") == (
+    bar = rows.nth(11).locator(".chart-bar")
+    assert bar.evaluate("e => getComputedStyle(e).backgroundColor") == (
         "rgb(191, 139, 46)"  # SDG 12's official #BF8B2E
     )
     qr = page.locator("#qr svg.qr")

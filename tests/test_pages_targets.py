@@ -201,48 +201,55 @@ def test_moderator_edits_targets_and_the_wall_updates_live(
 def test_presenter_drills_from_a_goal_bar_into_its_targets(
     server: Server, open_page: OpenPage
 ) -> None:
-    """Enter on goal 12's bar shows a bar per target of goal 12 with live counts in the goal's
-    colour; 'back' returns to the 17 goals with focus on goal 12's bar."""
+    """Enter on goal 12's bar shows, on the stage, a bar per target of goal 12 with its code,
+    its text and a live count in the goal's colour; 'back' returns to the board with focus on
+    goal 12's bar."""
     board = make_board(server)
     token = board.join("Kari")["token"]
     board.post(token, "A", targets=["12.7"])
     board.post(token, "B", targets=["12.7", "12.5"])
     board.post(token, "C", sdgs=[12, 13])
     page = open_page(f"{board.url}/present")
-    rows = page.locator("#chart svg .chart-row")
+    rows = page.locator("#chart .chart-row")
     expect(rows).to_have_count(17)
     expect(rows.nth(11).locator(".chart-count")).to_have_text("3")
     rows.nth(11).focus()
     page.keyboard.press("Enter")
-    expect(page.locator("#chart-heading")).to_have_text(
+    expect(page.locator("#targets-heading")).to_have_text(
         "Lapper per delmål i mål 12: Ansvarlig forbruk og produksjon"
     )
-    expect(rows).to_have_count(11)
+    expect(page.locator("#present-notes")).to_be_hidden()
+    targets = page.locator("#target-chart .chart-row")
+    expect(targets).to_have_count(11)
     counts = dict(
         zip(
-            rows.locator(".chart-number").all_text_contents(),
-            rows.locator(".chart-count").all_text_contents(),
+            targets.locator(".chart-number").all_text_contents(),
+            targets.locator(".chart-count").all_text_contents(),
             strict=True,
         )
     )
     assert counts["12.7"] == "2" and counts["12.5"] == "1" and counts["12.1"] == "0"
-    seven = rows.nth(6)
+    seven = targets.nth(6)
+    expect(seven.locator(".chart-name")).to_have_text(re.compile(rf"^{PROCUREMENT}"))
+    expect(seven.locator(".chart-name")).to_be_visible()
     expect(seven).to_have_accessible_name(re.compile(rf"^Delmål 12\.7: 2\. {PROCUREMENT}"))
-    assert seven.locator(".chart-bar").evaluate("e => getComputedStyle(e).fill") == (
+    assert seven.locator(".chart-bar").evaluate("e => getComputedStyle(e).backgroundColor") == (
         "rgb(191, 139, 46)"  # SDG 12's official #BF8B2E
     )
+    expect(rows.nth(11)).to_have_attribute("aria-current", "true")
     board.post(token, "D", targets=["12.7"])
     expect(seven.locator(".chart-count")).to_have_text("3")
     screenshot(page, "present-targets")
     back = page.get_by_role("button", name="Tilbake til alle mål")
     expect(back).to_be_focused()
     back.press("Enter")
-    expect(rows).to_have_count(17)
+    expect(page.locator("#present-notes")).to_be_visible()
+    expect(page.locator("#targets")).to_be_hidden()
     expect(rows.nth(11)).to_be_focused()
     expect(rows.nth(11).locator(".chart-count")).to_have_text("4")
     rows.nth(16).click()
-    expect(page.locator("#chart-heading")).to_contain_text("mål 17")
-    expect(rows).to_have_count(19)
+    expect(page.locator("#targets-heading")).to_contain_text("mål 17")
+    expect(targets).to_have_count(19)
 
 
 @pytest.mark.parametrize("width", [360, 1280])

@@ -4,7 +4,7 @@
 
 import { $, clear, h, s } from "./dom.js";
 import { t } from "./i18n.js";
-import { goalName, textColor } from "./sdg.js";
+import { goalName, paint, textColor } from "./sdg.js";
 
 const WIDTH = 300;
 const ROW = 22;
@@ -121,4 +121,113 @@ export function mountChart(catalogue) {
   const chart = new GoalChart(catalogue, $("#chart-heading"));
   $("#chart").append(chart.el);
   return chart;
+}
+
+// --- the presenter's chart (#17) ------------------------------------------------------------
+// HTML rows rather than an SVG: the rows share the height the screen leaves (17 always fit), a
+// goal's name sits beside its number (cut with "…" when long, whole on hover and in the spoken
+// name), and a target's row carries the target's text. The presenter shows a goal's targets in
+// its large stage area (`TargetBars`); its goal rows (`GoalBars`) stay where they are.
+
+function barRow(item, onpick) {
+  const tag = h("span", { class: "chart-number" }, item.tag);
+  paint(tag, item.goal);
+  const name = h("span", { class: "chart-name" }, item.name || "");
+  const bar = h("span", { class: "chart-bar" });
+  bar.style.backgroundColor = item.goal.color;
+  const lane = h("span", { class: "chart-lane" }, bar);
+  const count = h("span", { class: "chart-count" }, "0");
+  const props = { class: "chart-row", dataset: { key: String(item.key) } };
+  const group = onpick
+    ? h("button", { ...props, type: "button", onclick: () => onpick(item.goal) }, tag, name, lane, count)
+    : h("div", { ...props, role: "img" }, tag, name, lane, count);
+  return { ...item, group, name, bar, count };
+}
+
+function fill(rows, value) {
+  const max = Math.max(1, ...rows.map(value));
+  for (const row of rows) {
+    const n = value(row);
+    row.bar.style.width = `${(n / max) * 100}%`;
+    row.count.textContent = String(n);
+  }
+}
+
+/** The 17 goals with names and counts; `onpick(goal)` when one is chosen (click, Enter, Space). */
+export class GoalBars {
+  constructor(catalogue, onpick) {
+    this.counts = null;
+    this.current = null;
+    this.list = h("div", { class: "bar-chart", role: "group" });
+    this.list.style.setProperty("--rows", String(catalogue.length));
+    this.rows = catalogue.map((goal) => barRow({ key: goal.number, tag: String(goal.number), goal }, onpick));
+    this.list.append(...this.rows.map((row) => row.group));
+    this.el = this.list;
+    this.relabel();
+  }
+
+  update(counts) {
+    this.counts = counts;
+    fill(this.rows, (row) => counts.get(row.key));
+    for (const row of this.rows) {
+      const n = counts.get(row.key);
+      const name = goalName(row.goal);
+      row.group.setAttribute("aria-label", t("chart_bar_drill", { n: row.key, name, count: n }));
+      row.group.title = t("chart_bar", { n: row.key, name, count: n });
+    }
+  }
+
+  /** Mark the goal whose targets are shown (null: none). */
+  mark(goal) {
+    this.current = goal;
+    for (const row of this.rows) {
+      if (goal && row.key === goal.number) row.group.setAttribute("aria-current", "true");
+      else row.group.removeAttribute("aria-current");
+    }
+  }
+
+  focus(goal) {
+    const row = this.rows.find((r) => r.key === goal.number);
+    if (row) row.group.focus();
+  }
+
+  relabel() {
+    this.list.setAttribute("aria-label", t("chart_label"));
+    for (const row of this.rows) row.name.textContent = goalName(row.goal);
+    if (this.counts) this.update(this.counts);
+  }
+}
+
+/** One goal's targets: code, the UN's text (English: there is no official bokmål), count. */
+export class TargetBars {
+  constructor(goal) {
+    this.goal = goal;
+    this.counts = null;
+    this.list = h("div", { class: "bar-chart is-targets", role: "group" });
+    this.list.style.setProperty("--rows", String(goal.targets.length));
+    // Room for two lines of text per row while that still fits a shared screen; one beyond.
+    this.list.classList.toggle("is-many", goal.targets.length > 12);
+    this.rows = goal.targets.map((target) =>
+      barRow({ key: target.code, tag: target.code, goal, target, name: target.text.en }),
+    );
+    for (const row of this.rows) row.name.lang = "en";
+    this.list.append(...this.rows.map((row) => row.group));
+    this.el = this.list;
+    this.relabel();
+  }
+
+  update(counts) {
+    this.counts = counts;
+    fill(this.rows, (row) => counts.getTarget(row.key));
+    for (const row of this.rows) {
+      const label = t("chart_target_bar", { code: row.key, count: counts.getTarget(row.key), text: row.target.text.en });
+      row.group.setAttribute("aria-label", label);
+      row.group.title = label;
+    }
+  }
+
+  relabel() {
+    this.list.setAttribute("aria-label", t("chart_targets_label", { n: this.goal.number }));
+    if (this.counts) this.update(this.counts);
+  }
 }

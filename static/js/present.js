@@ -1,14 +1,16 @@
-// The presenter view, /b/{slug}/present: large notes for screen sharing (pinned first, newest
-// next), a live bar chart per goal, a QR code and short link to join, and a slideshow.
+// The presenter view, /b/{slug}/present: what a host shares in Teams or Zoom. One screen, no
+// scrolling (#17): a stage in one of four modes (the board: large notes, pinned first, newest
+// next; the most liked notes; a slideshow; one goal's targets with their texts) beside a compact
+// QR code with the join address and code, and a live chart of notes per goal with their names.
 
 import { startPage } from "./common.js";
-import { $, clear } from "./dom.js";
-import { onLocale, t } from "./i18n.js";
+import { $, clear, h } from "./dom.js";
+import { formatTime, onLocale, t } from "./i18n.js";
 import { Columns, NoteCard } from "./notes.js";
 import { BoardPage } from "./page.js";
 import { qrSvg } from "./qr.js";
-import { mountChart } from "./chart.js";
-import { byNumber } from "./sdg.js";
+import { GoalBars, TargetBars } from "./chart.js";
+import { byNumber, goalName, paint } from "./sdg.js";
 import { newestFirst } from "./state.js";
 
 const page = new BoardPage();
@@ -16,11 +18,19 @@ const { slug, state, counts, announcer } = page;
 const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
+let targetChart = null;
+// What the stage shows: "board", "top" (most liked), "slides" or "targets" (one goal's).
+let mode = "board";
+let modeBefore = "board";
+// How many of the most liked notes the stage lists.
+const TOP = 5;
+let wallCount = 0;
 
 const wall = new Columns($("#present-notes"), {
   compare: newestFirst,
   onCount: (n) => {
-    $("#present-empty").hidden = !page.loaded || n > 0;
+    wallCount = n;
+    $("#present-empty").hidden = mode !== "board" || !page.loaded || n > 0;
   },
 });
 const makeCard = (note) => new NoteCard(note, { goals });
@@ -36,8 +46,12 @@ page.follow({
     wall.setSections([]);
     wall.fill(state.notes.values(), makeCard);
     counts.reset(state.notes.values(), () => true);
+    renderJoin();
   },
-  board: () => page.renderHeading(),
+  board() {
+    page.renderHeading();
+    renderJoin();
+  },
   note(change) {
     counts.change(change.previous, change.note, () => true);
     wall.place(change.note, makeCard);
@@ -50,25 +64,136 @@ page.follow({
   likes: updateCard,
   comments: updateCard,
 });
-// After each change is drawn, whatever it was: the chart and the slide shown.
+// After each change is drawn, whatever it was: the charts, the top list and the slide shown.
 state.subscribe(() => {
   renderChart();
+  if (mode === "top") renderTop();
   if (slideshow.on) slideshow.refresh();
 });
 
+// Many events in one frame (a burst of likes) draw the charts and the top list once.
 let chartFrame = 0;
 function renderChart() {
   if (chartFrame || !chart) return;
   chartFrame = requestAnimationFrame(() => {
     chartFrame = 0;
     chart.update(counts);
+    if (targetChart) targetChart.update(counts);
   });
 }
 
+let qrFor = "";
 function renderJoin() {
   $("#join-url").textContent = joinUrl.replace(/^https?:\/\//, "");
-  $("#join-code").textContent = t("join_code", { code: slug });
-  clear($("#qr")).append(qrSvg(joinUrl, t("qr_label", { url: joinUrl })));
+  // The short code from the board (#17), to say aloud; the slug is no code. None: nothing.
+  const code = state.board && state.board.code;
+  $("#join-code").textContent = code ? t("join_code", { code }) : "";
+  $("#join-code").hidden = !code;
+  const label = t("qr_label", { url: joinUrl });
+  if (qrFor === label) return;
+  qrFor = label;
+  clear($("#qr")).append(qrSvg(joinUrl, label));
+}
+
+// --- modes --------------------------------------------------------------------------------
+
+const MODE_BUTTONS = { board: "#mode-board", top: "#most-liked", slides: "#slideshow" };
+
+/** Show one mode on the stage; choosing the mode shown again goes back to the board. */
+function setMode(next) {
+  if (next === mode && next !== "board") next = "board";
+  if (mode === "targets" && next !== "targets") closeTargets();
+  mode = next;
+  for (const [name, selector] of Object.entries(MODE_BUTTONS)) {
+    $(selector).setAttribute("aria-pressed", String(name === mode));
+  }
+  $("#present-notes").hidden = mode !== "board";
+  $("#present-empty").hidden = mode !== "board" || !page.loaded || wallCount > 0;
+  $("#top").hidden = mode !== "top";
+  $("#targets").hidden = mode !== "targets";
+  if (mode === "top") renderTop();
+  if ((mode === "slides") !== slideshow.on) slideshow.toggle();
+}
+
+// --- the most liked notes -----------------------------------------------------------------
+
+/** Most likes first; at equal likes the note that was there first. */
+function byLikes(a, b) {
+  return b.likes - a.likes || a.id - b.id;
+}
+
+function renderTop() {
+  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && n.status === "visible");
+  notes.sort(byLikes);
+  const top = notes.slice(0, TOP);
+  $("#top-empty").hidden = !page.loaded || top.length > 0;
+  const list = $("#top-list");
+  const shown = [...list.children].map((li) => li.dataset.key).join(",");
+  const key = top.map((n) => `${n.id}:${n.likes}:${n.version}`).join(",");
+  if (shown === key && list.dataset.locale === t("likes", { n: 2 })) return;
+  list.dataset.locale = t("likes", { n: 2 });
+  list.replaceChildren(...top.map((note, index) => topItem(note, index + 1)));
+}
+
+function topItem(note, rank) {
+  const badges = note.sdgs
+    .map((n) => goals.get(n))
+    .filter(Boolean)
+    .map((goal) => {
+      const name = `${t("goal", { n: goal.number })}: ${goalName(goal)}`;
+      return paint(h("li", { class: "sdg-badge", title: name }, h("span", { "aria-hidden": "true" }, String(goal.number)), h("span", { class: "sr-only" }, name)), goal);
+    });
+  return h(
+    "li",
+    { class: `top-item note-${note.color}`, dataset: { id: String(note.id), key: `${note.id}:${note.likes}:${note.version}` } },
+    h("span", { class: "top-rank", "aria-hidden": "true" }, String(rank)),
+    h(
+      "div",
+      { class: "top-text" },
+      h("p", { class: "top-body" }, note.body),
+      h(
+        "div",
+        { class: "top-foot" },
+        h(
+          "p",
+          { class: "top-meta" },
+          h("span", { class: "note-author" }, note.author.name || t("anonymous")),
+          " · ",
+          h("time", { datetime: note.created_at }, formatTime(note.created_at)),
+        ),
+        badges.length ? h("ul", { class: "note-sdgs", "aria-label": t("goals_of_note") }, badges) : null,
+      ),
+    ),
+    h("span", { class: "top-likes" }, h("span", { class: "heart", "aria-hidden": "true" }, "♥"), h("span", { class: "top-likes-text" }, t("likes", { n: note.likes }))),
+  );
+}
+
+// --- one goal's targets ---------------------------------------------------------------------
+
+function openTargets(goal) {
+  if (mode !== "targets") modeBefore = mode;
+  targetChart = new TargetBars(goal);
+  clear($("#target-chart")).append(targetChart.el);
+  targetChart.update(counts);
+  chart.mark(goal);
+  renderTargetsHeading();
+  setMode("targets");
+  $("#targets-back").focus();
+}
+
+function renderTargetsHeading() {
+  if (!targetChart) return;
+  const goal = targetChart.goal;
+  $("#targets-heading").textContent = t("chart_targets_title", { n: goal.number, name: goalName(goal) });
+}
+
+function closeTargets() {
+  if (!targetChart) return;
+  const goal = targetChart.goal;
+  targetChart = null;
+  clear($("#target-chart"));
+  chart.mark(null);
+  requestAnimationFrame(() => chart.focus(goal));
 }
 
 // --- slideshow ----------------------------------------------------------------------------
@@ -85,10 +210,7 @@ const slideshow = {
 
   toggle() {
     this.on = !this.on;
-    $("#slideshow").setAttribute("aria-pressed", String(this.on));
-    $("#slideshow").textContent = this.on ? t("slideshow_stop") : t("slideshow");
     $("#slides").hidden = !this.on;
-    $("#present-notes").hidden = this.on;
     if (this.on) {
       this.currentId = null;
       this.show(0);
@@ -143,38 +265,46 @@ const slideshow = {
   },
 };
 
-function wireSlideshow() {
-  $("#slideshow").addEventListener("click", () => slideshow.toggle());
+function wireModes() {
+  $("#mode-board").addEventListener("click", () => setMode("board"));
+  $("#most-liked").addEventListener("click", () => setMode("top"));
+  $("#slideshow").addEventListener("click", () => setMode("slides"));
+  $("#targets-back").addEventListener("click", () => setMode(modeBefore));
   $("#slide-prev").addEventListener("click", () => slideshow.step(-1));
   $("#slide-next").addEventListener("click", () => slideshow.step(1));
   $("#slide-pause").addEventListener("click", () => slideshow.pause());
   $("#slide-interval").addEventListener("change", () => slideshow.schedule());
   document.addEventListener("keydown", (event) => {
-    if (!slideshow.on || event.target.closest("select, input, textarea")) return;
+    if (event.target.closest("select, input, textarea")) return;
+    if (mode === "targets" && event.key === "Escape") setMode(modeBefore);
+    if (!slideshow.on) return;
     if (event.key === "ArrowRight" || event.key === "PageDown") slideshow.step(1);
     else if (event.key === "ArrowLeft" || event.key === "PageUp") slideshow.step(-1);
-    else if (event.key === "Escape") slideshow.toggle();
+    else if (event.key === "Escape") setMode("board");
   });
 }
 
 async function main() {
   startPage();
   renderJoin();
-  wireSlideshow();
+  wireModes();
   const catalogue = await page.loadCatalogue();
   if (!catalogue) return;
   goals = byNumber(catalogue);
-  chart = mountChart(catalogue);
+  chart = new GoalBars(catalogue, openTargets);
+  $("#chart").append(chart.el);
   renderChart();
   onLocale(() => {
     page.renderViewers();
     renderJoin();
-    $("#slideshow").textContent = slideshow.on ? t("slideshow_stop") : t("slideshow");
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
     chart.relabel();
+    if (targetChart) targetChart.relabel();
+    renderTargetsHeading();
     if (!page.loaded) return;
     wall.relabel();
     renderChart();
+    if (mode === "top") renderTop();
     if (slideshow.on) slideshow.refresh();
   });
   await page.live().start();

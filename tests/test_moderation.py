@@ -171,7 +171,7 @@ def test_moderators_me_refuses_a_bad_missing_or_foreign_key_and_records_nothing(
     invalid_token; a participant's token 403 forbidden. Asking leaves no event and no audit
     entry (unlike the revoke probe the console used to send)."""
     slug, owner = api.create_board()
-    other, other_owner = api.create_board()
+    _other, other_owner = api.create_board()
     revoked = add_key(api, slug, owner).json()
     api.client.delete(f"/api/boards/{slug}/moderators/{revoked['id']}", headers=auth(owner))
     seq, trail = api.snapshot(slug)["seq"], audit(api, slug, owner)

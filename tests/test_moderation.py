@@ -6,7 +6,9 @@ tested against real servers in test_safety_live.py.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +16,10 @@ from conftest import ADMIN_TOKEN, Api, auth
 from sqlmodel import select
 
 from board.domain import tokens, wordfilter
+from board.domain.schemas import NAME_MAX
 from board.store.db import Store
 from board.store.models import Audit, ModeratorKey, Note, utcnow
+from board.web.openapi import document
 
 
 def patch_note(api: Api, slug: str, note_id: int, token: str, **change: Any) -> Any:
@@ -144,6 +148,16 @@ def test_only_the_owner_key_or_admin_manages_keys_and_the_owner_key_stays(api: A
     for key_id in (foreign["id"], 999_999):
         missing = api.client.delete(f"/api/boards/{slug}/moderators/{key_id}", headers=auth(owner))
         assert error_code(missing) == (404, "not_found")
+
+
+def test_the_consoles_key_name_field_takes_what_the_server_takes() -> None:
+    """The console's field for a new key's name allows exactly the characters the API's
+    ModeratorCreate.name does (60), so a name typed in full is never refused."""
+    html = (Path(__file__).resolve().parents[1] / "static" / "moderate.html").read_text("utf-8")
+    field = re.search(r'<input id="key-name"[^>]*maxlength="(\d+)"', html)
+    assert field is not None
+    schema = document()["components"]["schemas"]["ModeratorCreate"]["properties"]["name"]
+    assert int(field.group(1)) == schema["maxLength"] == NAME_MAX
 
 
 # --- who a key is ------------------------------------------------------------------------------

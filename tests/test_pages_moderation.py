@@ -321,9 +321,11 @@ def test_the_pending_count_is_shown_before_lock_and_export(
     page.locator("#lock").click()
     expect(page.locator("#lock-confirm-text")).to_contain_text("2 lapper venter på godkjenning")
     expect(page.locator("#lock-yes")).to_be_focused()
+    expect(warning).to_be_hidden()  # the question carries the count now
     screenshot(page, "moderate-pending")
     page.get_by_role("button", name="Avbryt").click()
     expect(page.locator("#lock")).to_be_focused()
+    expect(warning).to_be_visible()
     assert board.snapshot()["board"]["locked"] is False
     page.locator("#lock").click()
     page.locator("#lock-yes").click()

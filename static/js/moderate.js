@@ -439,9 +439,12 @@ function renderPending() {
   const picked = $("#approve-selected");
   picked.textContent = t("approve_selected", { n: selected.size });
   picked.disabled = selected.size === 0;
+  // While the lock asks, its question carries the count instead of the warning.
+  const asking = !$("#lock-confirm").hidden;
   const warning = $("#pending-warning");
-  warning.hidden = n === 0;
+  warning.hidden = n === 0 || asking;
   warning.textContent = n ? t("pending_warning", { n }) : "";
+  if (asking && n) $("#lock-confirm-text").textContent = t("lock_confirm", { n });
   if (n === 0) {
     $("#approve-all-confirm").hidden = true;
     $("#lock-confirm").hidden = true;
@@ -500,12 +503,14 @@ function lockClicked() {
   $("#lock-confirm-text").textContent = t("lock_confirm", { n });
   $("#lock-confirm").hidden = false;
   $("#lock-row").hidden = true;
+  renderPending();
   $("#lock-yes").focus();
 }
 
 function closeLockConfirm(focus = "#lock") {
   $("#lock-confirm").hidden = true;
   $("#lock-row").hidden = false;
+  renderPending();
   $(focus).focus();
 }
 

@@ -711,7 +711,7 @@ function askForKey(error) {
 function renderWho() {
   const el = $("#key-who");
   el.hidden = !who;
-  if (who) el.textContent = t(who.owner ? "key_who_owner" : "key_who", { name: who.name });
+  if (who) el.textContent = who.owner ? t("key_who_owner", { name: who.name }) : t("key_who", { name: who.name });
 }
 
 /** Ask the server who the key is before anything else: a bad key is told at once. */
@@ -722,7 +722,7 @@ async function open() {
   } catch (error) {
     if (error.status === 401 || error.status === 403) {
       storageSet(sessionStorage, keyName, undefined);
-      askForKey(t(error.status === 401 ? "key_invalid" : "key_not_moderator"));
+      askForKey(error.status === 401 ? t("key_invalid") : t("key_not_moderator"));
       return;
     }
     if (!error.transient) {

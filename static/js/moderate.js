@@ -33,6 +33,8 @@ let who = null;
 const selected = new Set();
 // Ids per bulk approve request (the server's maximum): "approve all" sends more in turns.
 const APPROVE_MAX = 100;
+// Pending notes now, as the queue counts them (a scan of every note only on a bulk action).
+let pendingCount = 0;
 // Participants this console knows are banned: from its own bans and the live `participant.ban`
 // events (a note's author carries no ban state).
 const banned = new Set();
@@ -45,6 +47,7 @@ const queue = new Columns($("#queue"), {
     $("#queue-count").textContent = `(${n})`;
     $("#queue-empty").hidden = n > 0;
     $("#stat-pending").textContent = String(n);
+    pendingCount = n;
     renderPending();
   },
 });
@@ -433,7 +436,7 @@ function pendingIds() {
 /** The queue's bulk buttons and the warning by lock and export, from the pending count. */
 function renderPending() {
   if (!state.board) return;
-  const n = pendingIds().length;
+  const n = pendingCount;
   $("#queue-tools").hidden = n === 0;
   $("#approve-all").textContent = t("approve_all", { n });
   const picked = $("#approve-selected");
@@ -495,7 +498,7 @@ async function approveMany(ids) {
 
 /** Lock at once when nothing waits; with pending notes, say how many first. */
 function lockClicked() {
-  const n = pendingIds().length;
+  const n = pendingCount;
   if (state.board.locked || n === 0) {
     patchBoard({ locked: !state.board.locked });
     return;

@@ -151,8 +151,16 @@ ROUTES = {
         "POST", BOARD + "/notes/{note}/comments", "participant", {"body": "Gyldig kommentar"}
     ),
     "create_moderator": Route("POST", BOARD + "/moderators", "moderator", {"name": "Hilde"}),
+    "approve_notes": Route("POST", BOARD + "/notes/approve", "moderator", {"ids": [1]}),
 }
-REQUIRED_FIELDS = ("create_board", "add_section", "post_note", "comment", "create_moderator")
+REQUIRED_FIELDS = (
+    "create_board",
+    "add_section",
+    "post_note",
+    "comment",
+    "create_moderator",
+    "approve_notes",
+)
 
 
 # --- Payloads ----------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ tested against real servers in test_safety_live.py.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +16,10 @@ from conftest import ADMIN_TOKEN, Api, auth
 from sqlmodel import select
 
 from board.domain import tokens, wordfilter
+from board.domain.schemas import NAME_MAX
 from board.store.db import Store
 from board.store.models import Audit, ModeratorKey, Note, utcnow
+from board.web.openapi import document
 
 
 def patch_note(api: Api, slug: str, note_id: int, token: str, **change: Any) -> Any:
@@ -144,6 +148,154 @@ def test_only_the_owner_key_or_admin_manages_keys_and_the_owner_key_stays(api: A
     for key_id in (foreign["id"], 999_999):
         missing = api.client.delete(f"/api/boards/{slug}/moderators/{key_id}", headers=auth(owner))
         assert error_code(missing) == (404, "not_found")
+
+
+def test_the_consoles_key_name_field_takes_what_the_server_takes() -> None:
+    """The console's field for a new key's name allows exactly the characters the API's
+    ModeratorCreate.name does (60), so a name typed in full is never refused."""
+    html = (Path(__file__).resolve().parents[1] / "static" / "moderate.html").read_text("utf-8")
+    field = re.search(r'<input id="key-name"[^>]*maxlength="(\d+)"', html)
+    assert field is not None
+    schema = document()["components"]["schemas"]["ModeratorCreate"]["properties"]["name"]
+    assert int(field.group(1)) == schema["maxLength"] == NAME_MAX
+
+
+# --- who a key is ------------------------------------------------------------------------------
+
+
+def me(api: Api, slug: str, token: str | None) -> Any:
+    return api.client.get(f"/api/boards/{slug}/moderators/me", headers=auth(token))
+
+
+def test_moderators_me_says_who_the_key_is_and_whether_it_manages_keys(api: Api) -> None:
+    """GET moderators/me: the owner key is {id, name, owner: true}, a named key owner false,
+    the admin token id null, named Admin as in the audit trail, owner true."""
+    slug, owner = api.create_board()
+    hilde = add_key(api, slug, owner).json()
+    listed = api.client.get(f"/api/boards/{slug}/moderators", headers=auth(owner)).json()
+    answers = {token: me(api, slug, token) for token in (owner, hilde["key"], ADMIN_TOKEN)}
+    assert all(a.status_code == 200 for a in answers.values())
+    assert answers[owner].json() == {"id": listed[0]["id"], "name": "Moderator", "owner": True}
+    assert answers[hilde["key"]].json() == {"id": hilde["id"], "name": "Hilde", "owner": False}
+    assert answers[ADMIN_TOKEN].json() == {"id": None, "name": "Admin", "owner": True}
+
+
+def test_moderators_me_refuses_a_bad_missing_or_foreign_key_and_records_nothing(api: Api) -> None:
+    """No key is 401 token_required; an unknown key, another board's or a revoked one 401
+    invalid_token; a participant's token 403 forbidden. Asking leaves no event and no audit
+    entry (unlike the revoke probe the console used to send)."""
+    slug, owner = api.create_board()
+    _other, other_owner = api.create_board()
+    revoked = add_key(api, slug, owner).json()
+    api.client.delete(f"/api/boards/{slug}/moderators/{revoked['id']}", headers=auth(owner))
+    seq, trail = api.snapshot(slug)["seq"], audit(api, slug, owner)
+    assert error_code(me(api, slug, None)) == (401, "token_required")
+    for token in ("not-the-key", other_owner, revoked["key"]):
+        assert error_code(me(api, slug, token)) == (401, "invalid_token")
+    assert error_code(me(api, slug, api.join(slug)["token"])) == (403, "forbidden")
+    assert me(api, slug, owner).status_code == 200
+    assert error_code(me(api, "finnes-ikke", owner)) == (404, "not_found")
+    assert api.snapshot(slug)["seq"] == seq
+    assert audit(api, slug, owner) == trail
+
+
+# --- bulk approve ------------------------------------------------------------------------------
+
+
+def approve(api: Api, slug: str, token: str | None, ids: Any) -> Any:
+    return api.client.post(
+        f"/api/boards/{slug}/notes/approve", json={"ids": ids}, headers=auth(token)
+    )
+
+
+def test_bulk_approve_publishes_pending_notes_each_audited_once(api: Api) -> None:
+    """POST notes/approve makes every pending note visible (flag cleared, version up), with one
+    `approve` audit entry and one event per note, and viewers get them; a repeated id counts
+    once."""
+    slug, owner = api.create_board(moderation="pre")
+    patch_board(api, slug, owner, word_filter=["svindel"])
+    kari = api.join(slug)["token"]
+    notes = [api.note(slug, kari, f"Forslag {n}") for n in range(3)]
+    flagged = api.note(slug, kari, "Er dette svindel?")
+    ids = [n["id"] for n in [*notes, flagged]]
+    seq = api.snapshot(slug)["seq"]
+    response = approve(api, slug, owner, [ids[2], *ids, ids[0]])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["skipped"] == []
+    assert [n["id"] for n in body["approved"]] == ids
+    assert all(n["status"] == "visible" and n["version"] == 2 for n in body["approved"])
+    assert body["approved"][-1]["flag_reason"] is None
+    assert sorted(n["id"] for n in api.snapshot(slug)["notes"]) == ids  # a viewer sees them all
+    events = api.events(slug, None, seq)
+    assert [(e["kind"], e["data"]["id"]) for e in events] == [("note.upsert", i) for i in ids]
+    entries = [e for e in audit(api, slug, owner) if e["action"] == "approve"]
+    assert sorted(e["note_id"] for e in entries) == ids
+    assert all(
+        (e["moderator"], e["before"], e["after"])
+        == ("Moderator", {"status": "pending"}, {"status": "visible"})
+        for e in entries
+    )
+
+
+def test_bulk_approve_skips_ids_that_are_not_pending_and_changes_nothing_for_them(
+    api: Api,
+) -> None:
+    """Visible, hidden, deleted, unknown and other boards' notes are listed as skipped and
+    stay as they were; asking again approves nothing more (no events, no audit entries)."""
+    slug, owner = api.create_board(moderation="pre")
+    kari = api.join(slug)["token"]
+    pending = api.note(slug, kari, "Venter")
+    visible = api.note(slug, owner, "Fra moderator")  # moderators' notes are visible at once
+    hidden = api.note(slug, kari, "Skjult")
+    patch_note(api, slug, hidden["id"], owner, status="hidden")
+    deleted = api.note(slug, kari, "Slettet")
+    api.client.delete(f"/api/boards/{slug}/notes/{deleted['id']}", headers=auth(owner))
+    other, other_owner = api.create_board(moderation="pre")
+    foreign = api.note(other, api.join(other)["token"], "Annen tavle")
+    asked = [pending["id"], visible["id"], hidden["id"], deleted["id"], foreign["id"], 999_999]
+    body = approve(api, slug, owner, asked).json()
+    assert [n["id"] for n in body["approved"]] == [pending["id"]]
+    assert body["skipped"] == sorted(asked[1:])
+    moderator_view = {n["id"]: n for n in api.snapshot(slug, owner)["notes"]}
+    assert moderator_view[hidden["id"]]["status"] == "hidden"
+    assert moderator_view[visible["id"]]["version"] == visible["version"]
+    assert deleted["id"] not in moderator_view
+    assert api.snapshot(other, other_owner)["notes"][0]["status"] == "pending"
+
+    seq, trail = api.snapshot(slug)["seq"], audit(api, slug, owner)
+    again = approve(api, slug, owner, asked).json()
+    assert again == {"approved": [], "skipped": sorted(asked)}
+    assert api.snapshot(slug)["seq"] == seq
+    assert audit(api, slug, owner) == trail
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [[], list(range(1, 102)), [0], [2**31], ["1"], [1.5], [True], None, "1"],
+    ids=["empty", "101", "zero", "too-big", "string", "fraction", "bool", "null", "not-a-list"],
+)
+def test_bulk_approve_refuses_bad_ids_with_a_422(api: Api, ids: Any) -> None:
+    """The ids are 1 to 100 whole numbers from 1 to 2^31-1; anything else is 422 invalid and
+    nothing is approved."""
+    slug, owner = api.create_board(moderation="pre")
+    note = api.note(slug, api.join(slug)["token"], "Venter")
+    assert error_code(approve(api, slug, owner, ids)) == (422, "invalid")
+    assert api.snapshot(slug, owner)["notes"][0]["status"] == "pending" == note["status"]
+
+
+def test_bulk_approve_is_for_moderators_only(api: Api) -> None:
+    """Without a token 401 token_required, a bad one 401 invalid_token, a participant (even the
+    author) 403 forbidden; the note stays pending. A hundred ids in one request are taken."""
+    slug, owner = api.create_board(moderation="pre")
+    kari = api.join(slug)["token"]
+    note = api.note(slug, kari, "Venter")
+    assert error_code(approve(api, slug, None, [note["id"]])) == (401, "token_required")
+    assert error_code(approve(api, slug, "not-the-key", [note["id"]])) == (401, "invalid_token")
+    assert error_code(approve(api, slug, kari, [note["id"]])) == (403, "forbidden")
+    assert api.snapshot(slug, owner)["notes"][0]["status"] == "pending"
+    many = approve(api, slug, owner, [note["id"], *range(10**6, 10**6 + 99)])
+    assert many.status_code == 200 and len(many.json()["skipped"]) == 99
 
 
 # --- bans --------------------------------------------------------------------------------------

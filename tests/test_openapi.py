@@ -365,6 +365,7 @@ def test_null_is_offered_only_where_it_means_something(document: dict[str, Any])
         if name.endswith(("Create", "Update"))
     }
     assert offered == {
+        "ApproveCreate": set(),
         "BoardCreate": {"slug"},
         "BoardUpdate": {"retention_days"},
         "SectionCreate": set(),

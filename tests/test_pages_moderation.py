@@ -185,3 +185,162 @@ def test_the_console_fits_360_px_and_is_saved_as_screenshots(
         overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
         assert overflow <= 0, f"the console scrolls sideways at {width} px"
         screenshot(page, "moderate-safety")
+
+
+# --- the host's day (#17) ------------------------------------------------------------------------
+
+
+def watch_requests(page: Page) -> list[str]:
+    """Every request the page makes from now on, as "METHOD path"."""
+    seen: list[str] = []
+    page.on(
+        "request", lambda r: seen.append(f"{r.method} {r.url.split('://', 1)[1].split('/', 1)[1]}")
+    )
+    return seen
+
+
+def test_the_console_learns_the_keys_role_from_moderators_me_without_probing(
+    server: Server, open_page: OpenPage
+) -> None:
+    """The owner's console and a named key's console each ask GET moderators/me once, name the
+    key in the top bar, and offer key management to the owner only; neither sends a DELETE,
+    and the server's log has no revoke attempt."""
+    board = make_board(server)
+    hilde = named_key(board, "Hilde")
+    owner = open_page("about:blank")
+    owner_requests = watch_requests(owner)
+    owner.goto(board.moderate_url)
+    expect(owner.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(owner.locator("#key-who")).to_have_text("Nøkkel: Moderator (eier)")
+    expect(owner.locator("#key-create-form")).to_be_visible()
+    expect(owner.locator("#key-list .key-entry").first.locator(".flag-you")).to_have_text(
+        "Denne fanen"
+    )
+
+    cohost = open_page("about:blank")
+    cohost_requests = watch_requests(cohost)
+    cohost.goto(f"{board.url}/moderate#key={hilde}")
+    expect(cohost.locator("#key-who")).to_have_text("Nøkkel: Hilde")
+    expect(cohost.locator("#keys-owner-only")).to_be_visible()
+    expect(cohost.locator("#key-create-form")).to_be_hidden()
+    expect(cohost.locator("#key-list .key-entry").nth(1).locator(".flag-you")).to_be_visible()
+    cohost.locator("#language").click()
+    expect(cohost.locator("#key-who")).to_have_text("Key: Hilde")
+    for seen in (owner_requests, cohost_requests):
+        me = f"GET api/boards/{board.slug}/moderators/me"
+        assert seen.count(me) == 1, seen
+        assert not [r for r in seen if r.startswith("DELETE")], seen
+    assert f"DELETE /api/boards/{board.slug}/moderators" not in server.stdout()
+
+
+def test_a_wrong_or_missing_key_is_said_at_once_and_the_key_card_fits_360_px(
+    server: Server, open_page: OpenPage
+) -> None:
+    """With a wrong key the top bar says "Feil nøkkel" and the form says why, with no key
+    "Trenger moderatornøkkel", neither ever "Kobler til"; at 360 px the key card keeps a margin
+    from both screen edges; the right key then opens the console. Screenshots of both states at
+    360, 1280 and 1920 px go to build/screenshots/moderate-key-*.png."""
+    board = make_board(server)
+    for width in (360, 1280, 1920):
+        page = open_page(f"{board.url}/moderate#key=not-the-key", width=width)
+        expect(page.locator("#connection")).to_have_attribute("data-state", "badkey")
+        expect(page.locator("#connection")).to_have_text("Feil nøkkel")
+        expect(page.locator("#key-error")).to_have_text("Nøkkelen passer ikke til denne tavla.")
+        expect(page.locator("#key-input")).to_be_focused()
+        card = page.locator("#key-form").bounding_box()
+        assert card is not None and card["x"] >= 12 and card["x"] + card["width"] <= width - 12
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+        screenshot(page, "moderate-key-wrong")
+
+        empty = open_page(f"{board.url}/moderate", width=width)
+        expect(empty.locator("#connection")).to_have_attribute("data-state", "nokey")
+        expect(empty.locator("#connection")).to_have_text("Trenger moderatornøkkel")
+        expect(empty.locator("#key-error")).to_be_hidden()
+        screenshot(empty, "moderate-key-missing")
+
+    participant = open_page(f"{board.url}/moderate#key={board.join('Kari')['token']}")
+    expect(participant.locator("#key-error")).to_contain_text("ikke en moderatornøkkel")
+    participant.fill("#key-input", board.key)
+    participant.locator("#key-form button[type=submit]").click()
+    expect(participant.locator("#connection")).to_have_attribute("data-state", "live")
+    expect(participant.locator("#key-who")).to_have_text("Nøkkel: Moderator (eier)")
+
+
+def test_selected_and_all_pending_notes_are_approved_in_bulk(
+    server: Server, open_page: OpenPage
+) -> None:
+    """Ticking two pending notes and "approve 2 selected" puts both on a participant's wall;
+    "approve all" asks first (nothing happens before yes), then publishes the rest; the audit
+    trail has one approve per note."""
+    board = make_board(server, moderation="pre")
+    kari = board.join("Kari")
+    texts = ["Gjenbruk av kontormøbler", "Krav til utslippsfrie maskiner", "Felles rammeavtale"]
+    notes = [board.post(kari["token"], text) for text in texts]
+    wall = open_page(board.url)
+    page = console(board, open_page)
+    queue = page.locator("#queue")  # cards that leave the queue are hidden, not removed
+    expect(queue.locator(".note:not([hidden])")).to_have_count(3)
+    approve_selected = page.locator("#approve-selected")
+    expect(approve_selected).to_be_disabled()
+    for note in notes[:2]:
+        queue.locator(f".note[data-id='{note['id']}']").get_by_role("checkbox").check()
+    expect(approve_selected).to_have_text("Godkjenn 2 valgte")
+    approve_selected.click()
+    expect(wall.locator("#notes .note-body")).to_have_count(2)
+    expect(queue.locator(".note:not([hidden])")).to_have_count(1)
+    expect(page.locator("#message")).to_have_text("2 lapper godkjent.")
+    expect(approve_selected).to_be_disabled()
+
+    page.get_by_role("button", name="Godkjenn den som venter").click()
+    expect(page.locator("#approve-all-text")).to_have_text("Publisere lappen som venter?")
+    page.wait_for_timeout(300)
+    expect(wall.locator("#notes .note-body")).to_have_count(2)  # nothing before "yes"
+    page.get_by_role("button", name="Ja, godkjenn alle").click()
+    expect(wall.locator("#notes .note-body")).to_have_count(3)
+    expect(page.locator("#queue-empty")).to_be_visible()
+    expect(page.locator("#queue-tools")).to_be_hidden()
+    approves = page.locator("#audit-list .audit-entry[data-action='approve']")
+    expect(approves).to_have_count(3)
+
+
+def test_the_pending_count_is_shown_before_lock_and_export(
+    server: Server, open_page: OpenPage
+) -> None:
+    """With notes waiting, the settings panel says how many and that the archive leaves them
+    out, in bokmål and English; locking asks first with the count (cancel keeps the board
+    open); with none waiting the warning goes and the lock is at once. Screenshots at 360,
+    1280 and 1920 px: build/screenshots/moderate-pending-*.png."""
+    board = make_board(server, moderation="pre")
+    kari = board.join("Kari")
+    notes = [board.post(kari["token"], f"Forslag om ombruk nummer {n}") for n in (1, 2)]
+    for width in (360, 1920):
+        screenshot(console(board, open_page, width=width), "moderate-pending")
+    page = console(board, open_page)
+    warning = page.locator("#pending-warning")
+    expect(warning).to_have_text("2 lapper venter på godkjenning: de kommer ikke med i arkivet.")
+    page.locator("#lock").click()
+    expect(page.locator("#lock-confirm-text")).to_contain_text("2 lapper venter på godkjenning")
+    expect(page.locator("#lock-yes")).to_be_focused()
+    expect(warning).to_be_hidden()  # the question carries the count now
+    screenshot(page, "moderate-pending")
+    page.get_by_role("button", name="Avbryt").click()
+    expect(page.locator("#lock")).to_be_focused()
+    expect(warning).to_be_visible()
+    assert board.snapshot()["board"]["locked"] is False
+    page.locator("#lock").click()
+    page.locator("#lock-yes").click()
+    expect(page.locator("#lock")).to_have_text("Lås opp tavla")
+    assert board.snapshot()["board"]["locked"] is True
+
+    page.locator("#language").click()
+    expect(warning).to_have_text(
+        "2 notes are waiting for approval: they will not be in the archive."
+    )
+    board.api("POST", "/notes/approve", board.key, json={"ids": [notes[0]["id"]]})
+    expect(warning).to_have_text("1 note is waiting for approval: it will not be in the archive.")
+    board.api("POST", "/notes/approve", board.key, json={"ids": [notes[1]["id"]]})
+    expect(warning).to_be_hidden()
+    page.locator("#lock").click()  # unlock
+    page.locator("#lock").click()  # and lock again: nothing waits, no question
+    expect(page.locator("#lock-confirm")).to_be_hidden()
+    expect(page.locator("#lock")).to_have_text("Unlock the board")

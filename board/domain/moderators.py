@@ -14,7 +14,7 @@ from sqlmodel import col, func, select
 from board.domain import audit, tokens
 from board.domain.access import Credentials, authorised, require_moderator, require_owner
 from board.domain.schemas import ModeratorCreate
-from board.domain.views import key_created, key_view, ref
+from board.domain.views import key_created, key_holder_view, key_view, ref
 from board.errors import ApiError, not_found
 from board.store import events
 from board.store.db import Store
@@ -34,6 +34,17 @@ def list_keys(store: Store, slug: str, creds: Credentials) -> list[dict[str, Any
             .order_by(col(ModeratorKey.id))
         ).all()
         return [key_view(row) for row in rows]
+
+
+def whoami(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
+    """The presented key: its id and name, and whether it manages keys (the owner key, or the
+    admin token: no key, id null, named "Admin" as in the audit trail)."""
+    with store.read() as session:
+        _board, actor = authorised(session, slug, creds, require_moderator)
+        holder = actor.moderator
+        if holder is None:  # the admin token
+            return key_holder_view(None, actor.display_name, True)
+        return key_holder_view(holder.id, holder.name, holder.owner)
 
 
 def create_key(

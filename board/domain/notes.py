@@ -16,10 +16,11 @@ from board.domain.access import (
     Credentials,
     authorised,
     board_rules,
+    require_moderator,
     require_participant,
     require_writer,
 )
-from board.domain.schemas import CommentCreate, NoteCreate, NoteUpdate
+from board.domain.schemas import ApproveCreate, CommentCreate, NoteCreate, NoteUpdate
 from board.domain.views import (
     NoteRecord,
     comment_ref,
@@ -225,6 +226,37 @@ def update_note(
             _author_edited(board, note, changed)
         _new_version(session, note)
         return for_role(note_changed(session, note, was_visible), actor.is_moderator)
+
+
+def approve_notes(
+    store: Store, slug: str, spec: ApproveCreate, creds: Credentials
+) -> dict[str, Any]:
+    """Approve many pending notes in one transaction: each as a moderator's PATCH to
+    `status: visible` would (flag cleared, new version, one `approve` audit entry, one event),
+    so the events of the batch are committed, and fanned out, together. Ids that are not
+    pending notes of this board now (approved or hidden meanwhile, deleted, unknown) are left
+    as they are and listed as skipped: two consoles approving the same queue do not fail."""
+    with store.write() as session:
+        board, actor = authorised(session, slug, creds, require_moderator, lock=True)
+        rows = session.exec(
+            select(Note)
+            .where(
+                Note.board_id == board.id,
+                col(Note.id).in_(spec.ids),
+                col(Note.deleted_at).is_(None),
+                Note.status == "pending",
+            )
+            .order_by(col(Note.id))
+        ).all()
+        approved = []
+        for note in rows:
+            note.status = "visible"
+            note.flag_reason = None
+            _audit_update(session, board, actor, note, {"status": "pending"})
+            _new_version(session, note)
+            approved.append(note_changed(session, note, was_visible=False))
+        done = {note.id for note in rows}
+        return {"approved": approved, "skipped": [i for i in spec.ids if i not in done]}
 
 
 def _check_may_edit(actor: Actor, note: Note, fields: set[str]) -> None:

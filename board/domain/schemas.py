@@ -479,6 +479,36 @@ class ModeratorCreated(ModeratorPublic):
     key: str = Field(description="The new moderator key; shown once, only its hash is stored")
 
 
+class ModeratorSelf(BaseModel):
+    """Who the presented key is on the board (GET …/moderators/me)."""
+
+    id: int | None = Field(description="The key's id; null for the admin token, which is no key")
+    name: str = Field(description="The name the audit trail records for this key's actions")
+    owner: bool = Field(description="May manage the moderator keys: the owner key or admin")
+
+
+# Notes one bulk approve takes: one commit, and its events leave as one frame per socket.
+APPROVE_MAX = 100
+
+
+class ApproveCreate(Input):
+    """Pending notes to approve at once (POST …/notes/approve)."""
+
+    ids: Annotated[
+        list[Id],
+        Field(min_length=1, max_length=APPROVE_MAX),
+        AfterValidator(_sorted_unique),
+    ] = Field(description=f"Note ids, 1–{APPROVE_MAX}; repeats count once")
+
+
+class ApproveResult(BaseModel):
+    approved: list[NotePublic] = Field(description="The notes now visible, oldest first")
+    skipped: list[int] = Field(
+        description="Ids that were not pending notes of this board (approved or hidden "
+        "meanwhile, deleted, unknown): left as they are"
+    )
+
+
 class BanState(BaseModel):
     id: int = Field(description="The participant")
     banned: bool

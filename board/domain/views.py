@@ -241,6 +241,11 @@ def key_created(key: ModeratorKey, secret: str) -> dict[str, Any]:
     return key_view(key) | {"key": secret}
 
 
+def key_holder_view(key_id: int | None, name: str, owner: bool) -> dict[str, Any]:
+    """Who a presented key is (GET …/moderators/me): the key's id, name and owner flag."""
+    return {"id": key_id, "name": name, "owner": owner}
+
+
 def audit_entry_view(entry: Audit) -> dict[str, Any]:
     return {
         "id": entry.id,

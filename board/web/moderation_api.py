@@ -1,17 +1,22 @@
-"""The moderation routes: named moderator keys, bans and the audit trail (see api.py)."""
+"""The moderation routes: who a key is, named moderator keys, bulk approve, bans and the audit
+trail (see api.py)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from board.domain import audit, moderators, participants
+from board.domain import audit, moderators, notes, participants
 from board.domain.schemas import (
+    APPROVE_MAX,
+    ApproveCreate,
+    ApproveResult,
     AuditEntry,
     BanState,
     ModeratorCreate,
     ModeratorCreated,
     ModeratorPublic,
+    ModeratorSelf,
 )
 from board.web.http import call, credentials, parse, query_int
 from board.web.operations import BOARD, Query, no_content, operation
@@ -54,6 +59,19 @@ async def list_moderators(request: Request) -> Response:
 
 
 @operation(
+    "GET",
+    MODERATORS + "/me",
+    "Who the presented key is: its id and name, and whether it manages keys (owner); the "
+    "admin token is id null, name Admin, owner true",
+    "moderator",
+    response=ModeratorSelf,
+)
+async def moderator_me(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    return JSONResponse(await call(request, moderators.whoami, slug, credentials(request)))
+
+
+@operation(
     "POST",
     MODERATORS,
     "Add a named moderator key; the key is in this response only",
@@ -81,6 +99,21 @@ async def revoke_moderator(request: Request) -> Response:
     p = request.path_params
     await call(request, moderators.revoke_key, p["slug"], p["key_id"], credentials(request))
     return no_content()
+
+
+@operation(
+    "POST",
+    BOARD + "/notes/approve",
+    f"Approve up to {APPROVE_MAX} pending notes in one transaction (one audit entry each, their "
+    "events in one frame per socket); ids that are not pending are skipped",
+    "moderator",
+    body=ApproveCreate,
+    response=ApproveResult,
+)
+async def approve_notes(request: Request) -> Response:
+    spec = await parse(request, ApproveCreate)
+    slug = request.path_params["slug"]
+    return JSONResponse(await call(request, notes.approve_notes, slug, spec, credentials(request)))
 
 
 @operation(

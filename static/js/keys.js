@@ -1,5 +1,6 @@
 // The console's moderator keys panel (#7): every key by name; the owner key also creates named
-// keys (the new moderator link is shown once, with a copy button) and revokes the others.
+// keys (the new moderator link is shown once, with a copy button) and revokes the others. Whether
+// this console holds the owner key the server says: GET …/moderators/me (#17).
 
 import { ApiError, boardPath, request } from "./api.js";
 import { $, clear, h } from "./dom.js";
@@ -12,6 +13,7 @@ export class KeysPanel {
     this.fail = fail;
     this.keys = [];
     this.owner = false;
+    this.who = null; // {id, name, owner} from moderators/me; null until known
     this.created = null; // {name, link}: shown until the panel is redrawn by another action
     this.confirming = null; // id of the key whose revoke asks for confirmation
     this.list = $("#key-list");
@@ -28,28 +30,17 @@ export class KeysPanel {
 
   async load() {
     try {
-      this.keys = await request("GET", this.path, { token: this.key });
-      this.owner = await this.isOwner();
+      const [keys, who] = await Promise.all([
+        request("GET", this.path, { token: this.key }),
+        this.who || request("GET", `${this.path}/me`, { token: this.key }),
+      ]);
+      this.keys = keys;
+      this.who = who;
+      this.owner = who.owner;
     } catch (error) {
       this.fail(error);
     }
     this.render();
-  }
-
-  /**
-   * Whether this console holds the owner key. The list names keys, not who is asking, so ask
-   * the server to revoke the owner key, which it always refuses and never records: "owner_key"
-   * (only the owner gets that far) or "owner_only" (any other key).
-   */
-  async isOwner() {
-    const ownerKey = this.keys.find((k) => k.owner);
-    if (!ownerKey) return false;
-    try {
-      await request("DELETE", `${this.path}/${ownerKey.id}`, { token: this.key });
-    } catch (error) {
-      return error instanceof ApiError && error.code === "owner_key";
-    }
-    return false;
   }
 
   async create() {
@@ -130,6 +121,7 @@ export class KeysPanel {
       entry.owner ? h("span", { class: "flag flag-owner" }, t("key_owner")) : null,
       h("span", { class: "hint" }, when),
     );
+    if (this.who && entry.id === this.who.id) li.append(h("span", { class: "flag flag-you" }, t("key_you")));
     if (!this.owner || entry.owner || entry.revoked_at) return li;
     if (this.confirming === entry.id) {
       li.append(

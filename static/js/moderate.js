@@ -27,6 +27,14 @@ let chart = null;
 let live = null;
 let audit = null;
 let keys = null;
+// Who the key is ({id, name, owner}: GET …/moderators/me), once the server has said.
+let who = null;
+// Pending notes ticked for "approve selected"; a note that stops being pending leaves it.
+const selected = new Set();
+// Ids per bulk approve request (the server's maximum): "approve all" sends more in turns.
+const APPROVE_MAX = 100;
+// Pending notes now, as the queue counts them (a scan of every note only on a bulk action).
+let pendingCount = 0;
 // Participants this console knows are banned: from its own bans and the live `participant.ban`
 // events (a note's author carries no ban state).
 const banned = new Set();
@@ -39,6 +47,8 @@ const queue = new Columns($("#queue"), {
     $("#queue-count").textContent = `(${n})`;
     $("#queue-empty").hidden = n > 0;
     $("#stat-pending").textContent = String(n);
+    pendingCount = n;
+    renderPending();
   },
 });
 const all = new Columns($("#all-notes"), {
@@ -92,6 +102,7 @@ page.follow({
   note(change) {
     const { note, previous } = change;
     counts.change(previous, note, isVisible);
+    if (note.status !== "pending") selected.delete(note.id);
     queue.place(note, makeCard);
     all.place(note, makeCard);
     if (change.live && note.status === "pending" && (!previous || previous.status !== "pending")) {
@@ -101,6 +112,7 @@ page.follow({
   },
   remove(change) {
     counts.change(change.previous, null, isVisible);
+    selected.delete(change.id);
     queue.remove(change.id);
     all.remove(change.id);
     renderStats();
@@ -166,6 +178,15 @@ function button(label, onclick, kind = "button") {
 function modActions(card) {
   const p = {};
   p.approve = button("", () => act(card, { status: "visible" }, true), "button button-primary");
+  p.pick = h("input", { type: "checkbox", class: "pick-input" });
+  p.pick.addEventListener("change", () => {
+    if (p.pick.checked) selected.add(card.note.id);
+    else selected.delete(card.note.id);
+    renderPending();
+  });
+  p.pickText = h("span", {});
+  p.pickWhich = h("span", { class: "sr-only" });
+  p.pickLabel = h("label", { class: "pick" }, p.pick, p.pickText, p.pickWhich);
   p.reject = button("", () => act(card, { status: "hidden" }, true), "button");
   p.hide = button("", () => act(card, { status: "hidden" }));
   p.restore = button("", () => act(card, { status: "visible" }));
@@ -190,7 +211,7 @@ function modActions(card) {
   p.confirmYes = button("", () => confirmed(card), "button button-danger");
   p.confirmNo = button("", () => confirmIn(card, null), "button-quiet");
   p.confirm = h("div", { class: "confirm", hidden: true }, p.confirmText, p.confirmYes, p.confirmNo);
-  p.row = h("div", { class: "row" }, p.approve, p.reject, p.hide, p.restore, p.pin, p.edit, p.del);
+  p.row = h("div", { class: "row" }, p.pickLabel, p.approve, p.reject, p.hide, p.restore, p.pin, p.edit, p.del);
   card.parts = p;
   return h("div", { class: "mod-actions" }, p.row, p.confirm, p.more);
 }
@@ -201,6 +222,11 @@ function refreshMod(card) {
   const note = card.note;
   const pending = note.status === "pending";
   p.approve.hidden = !pending;
+  p.pickLabel.hidden = !pending;
+  p.pick.checked = selected.has(note.id);
+  p.pickText.textContent = t("select_note");
+  // The visible word first, so a voice command "click Velg" matches (label in name).
+  p.pickWhich.textContent = ` ${t("select_which", { text: note.body.slice(0, 60) })}`;
   p.reject.hidden = !pending;
   p.hide.hidden = note.status !== "visible";
   p.restore.hidden = note.status !== "hidden";
@@ -400,6 +426,97 @@ async function reorder(card, direction) {
   }
 }
 
+// --- many pending notes at once (#17) -------------------------------------------------------
+
+/** The pending notes, oldest first, as this console knows them. */
+function pendingIds() {
+  return [...state.notes.values()].filter((note) => note.status === "pending").map((note) => note.id).sort((a, b) => a - b);
+}
+
+/** The queue's bulk buttons and the warning by lock and export, from the pending count. */
+function renderPending() {
+  if (!state.board) return;
+  const n = pendingCount;
+  $("#queue-tools").hidden = n === 0;
+  $("#approve-all").textContent = t("approve_all", { n });
+  const picked = $("#approve-selected");
+  picked.textContent = t("approve_selected", { n: selected.size });
+  picked.disabled = selected.size === 0;
+  // While the lock asks, its question carries the count instead of the warning.
+  const asking = !$("#lock-confirm").hidden;
+  const warning = $("#pending-warning");
+  warning.hidden = n === 0 || asking;
+  warning.textContent = n ? t("pending_warning", { n }) : "";
+  if (asking && n) $("#lock-confirm-text").textContent = t("lock_confirm", { n });
+  if (n === 0) {
+    $("#approve-all-confirm").hidden = true;
+    $("#lock-confirm").hidden = true;
+    $("#lock-row").hidden = false;
+  }
+}
+
+function askApproveAll() {
+  const ids = pendingIds();
+  if (!ids.length) return;
+  const box = $("#approve-all-confirm");
+  box.dataset.ids = ids.join(",");
+  $("#approve-all-text").textContent = t("approve_all_confirm", { n: ids.length });
+  box.hidden = false;
+  $("#queue-tools").hidden = true;
+  $("#approve-all-yes").focus();
+}
+
+function closeApproveAll() {
+  $("#approve-all-confirm").hidden = true;
+  renderPending();
+}
+
+/** Approve `ids` with POST …/notes/approve, at most APPROVE_MAX a request; the notes arrive
+ *  live too, each socket's in one frame. */
+async function approveMany(ids) {
+  let approved = 0;
+  let skipped = 0;
+  try {
+    for (let i = 0; i < ids.length; i += APPROVE_MAX) {
+      const body = { ids: ids.slice(i, i + APPROVE_MAX) };
+      const result = await request("POST", `${boardPath(slug)}/notes/approve`, { token: key, body });
+      for (const note of result.approved) state.upsertNote(note);
+      approved += result.approved.length;
+      skipped += result.skipped.length;
+    }
+  } catch (error) {
+    fail(error);
+    renderPending();
+    return;
+  }
+  for (const id of ids) selected.delete(id);
+  const text = t("approved_many", { n: approved }) + (skipped ? ` ${t("approved_skipped", { n: skipped })}` : "");
+  flash(message, text, "ok");
+  renderPending();
+  $("#queue-heading").focus();
+}
+
+/** Lock at once when nothing waits; with pending notes, say how many first. */
+function lockClicked() {
+  const n = pendingCount;
+  if (state.board.locked || n === 0) {
+    patchBoard({ locked: !state.board.locked });
+    return;
+  }
+  $("#lock-confirm-text").textContent = t("lock_confirm", { n });
+  $("#lock-confirm").hidden = false;
+  $("#lock-row").hidden = true;
+  renderPending();
+  $("#lock-yes").focus();
+}
+
+function closeLockConfirm(focus = "#lock") {
+  $("#lock-confirm").hidden = true;
+  $("#lock-row").hidden = false;
+  renderPending();
+  $(focus).focus();
+}
+
 // --- the board: settings and sections -----------------------------------------------------
 
 async function patchBoard(fields) {
@@ -530,7 +647,23 @@ function wireControls() {
   for (const radio of document.querySelectorAll('input[name="moderation"]')) {
     radio.addEventListener("change", () => patchBoard({ moderation: radio.value }));
   }
-  $("#lock").addEventListener("click", () => patchBoard({ locked: !state.board.locked }));
+  $("#lock").addEventListener("click", lockClicked);
+  $("#lock-yes").addEventListener("click", async () => {
+    closeLockConfirm();
+    await patchBoard({ locked: true });
+  });
+  $("#lock-no").addEventListener("click", () => closeLockConfirm());
+  $("#approve-all").addEventListener("click", askApproveAll);
+  $("#approve-all-no").addEventListener("click", () => {
+    closeApproveAll();
+    $("#approve-all").focus();
+  });
+  $("#approve-all-yes").addEventListener("click", () => {
+    const ids = $("#approve-all-confirm").dataset.ids.split(",").map(Number);
+    closeApproveAll();
+    approveMany(ids);
+  });
+  $("#approve-selected").addEventListener("click", () => approveMany([...selected].sort((a, b) => a - b)));
   $("#export").addEventListener("click", exportMarkdown);
   $("#safety-form").addEventListener("submit", saveSafety);
   $("#safety-form").addEventListener("input", () => {
@@ -564,15 +697,47 @@ function wireControls() {
 
 // --- start --------------------------------------------------------------------------------
 
+/** The key form, and the top bar saying why: no key yet, or one the server refused. */
 function askForKey(error) {
+  if (live) live.stopped = true;
+  who = null;
   $("#console").hidden = true;
   $("#sign-out").hidden = true;
+  renderWho();
   $("#key-form").hidden = false;
+  page.setConnection(error ? "badkey" : "nokey");
   flash($("#key-error"), error || "", "error");
   $("#key-input").focus();
 }
 
-function open() {
+/** "Key: Hilde" in the top bar (owner marked): which key this tab moderates with. */
+function renderWho() {
+  const el = $("#key-who");
+  el.hidden = !who;
+  if (who) el.textContent = who.owner ? t("key_who_owner", { name: who.name }) : t("key_who", { name: who.name });
+}
+
+/** Ask the server who the key is before anything else: a bad key is told at once. */
+async function open() {
+  page.setConnection("connecting");
+  try {
+    who = await request("GET", `${boardPath(slug)}/moderators/me`, { token: key });
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) {
+      storageSet(sessionStorage, keyName, undefined);
+      askForKey(error.status === 401 ? t("key_invalid") : t("key_not_moderator"));
+      return;
+    }
+    if (!error.transient) {
+      page.setConnection("stopped", error.message);
+      page.loadFailed(error);
+      return;
+    }
+    // The network or the server is away for now: the live connection retries on its own,
+    // and the keys panel asks who the key is again when it loads.
+    who = null;
+  }
+  renderWho();
   $("#key-form").hidden = true;
   $("#console").hidden = false;
   $("#sign-out").hidden = false;
@@ -600,11 +765,17 @@ function open() {
   audit = audit || new AuditPanel({ slug, key, state, fail, onBans: (states) => states.forEach((b, id) => markBanned(id, b)) });
   keys = keys || new KeysPanel({ slug, key, fail });
   audit.key = keys.key = key;
+  keys.who = who;
   live.start().then(() => {
     refreshParticipants();
     if (live.stopped) return;
     audit.refresh();
-    keys.load();
+    keys.load().then(() => {
+      if (!who && keys.who) {
+        who = keys.who;
+        renderWho();
+      }
+    });
   });
 }
 
@@ -625,6 +796,8 @@ async function main() {
     renderStats();
     if (audit) audit.relabel();
     if (keys) keys.relabel();
+    renderPending();
+    renderWho();
   });
   $("#key-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -362,16 +362,23 @@ def test_export_into_a_missing_folder_names_it_in_one_line(tmp_path: Path) -> No
 
 
 def test_export_into_a_read_only_folder_says_it_is_not_writable(tmp_path: Path) -> None:
-    """-o into a folder the user cannot write: exit 1, one line naming it as not writable."""
-    if os.geteuid() == 0:
-        pytest.skip("root writes anywhere")
+    """-o into a folder the user cannot write: exit 1, one line naming it as not writable. (Root
+    writes through permissions, so as root the folder is a read-only tmpfs instead.)"""
     database_url = f"sqlite:///{tmp_path / 'board.db'}"
     _, slugs = boards_in(database_url, 1)
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
-    result = run_board(
-        "export", slugs[0], "-o", str(locked / "x.md"), env=env(database_url, tmp_path)
-    )
+    as_root = os.geteuid() == 0
+    if as_root:
+        mount = ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(locked)]
+        subprocess.run(mount, check=True)
+    try:
+        result = run_board(
+            "export", slugs[0], "-o", str(locked / "x.md"), env=env(database_url, tmp_path)
+        )
+    finally:
+        if as_root:
+            subprocess.run(["umount", str(locked)], check=True)
     assert_one_line_error(result, f"the folder {locked} is not writable")
 
 

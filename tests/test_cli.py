@@ -82,6 +82,8 @@ def test_create_prints_links_and_key_and_list_shows_the_board(
     key = moderator_key(result.stdout)
     assert len(key) >= 43
     assert f"Participants: http://127.0.0.1:8000/b/{slug_text}\n" in result.stdout
+    code = re.search(r"Join code:    ([A-Z0-9]{6}) \(http://127.0.0.1:8000/j/\1\)\n", result.stdout)
+    assert code, result.stdout
     assert (
         f"Moderators:   http://127.0.0.1:8000/b/{slug_text}/moderate#key={key}\n" in result.stdout
     )
@@ -287,6 +289,7 @@ def test_serve_demo_prints_links_and_a_fresh_key_each_time(
         with httpx2.Client(base_url=server.url, timeout=10) as client:
             snapshot = client.get("/api/boards/demo").json()
     board, notes = snapshot["board"], snapshot["notes"]
+    assert f"Join code:    {board['code']} ({server.url}/j/{board['code']})\n" in out
     assert len(board["sections"]) >= 2
     assert len(notes) >= 5
     assert len({goal for note in notes for goal in note["sdgs"]}) >= 3

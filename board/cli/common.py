@@ -189,15 +189,20 @@ def links(
     key: str,
     served_at: str = DEFAULT_SERVED_AT,
     warn: bool = True,
+    code: str | None = None,
 ) -> list[str]:
     """The participant and moderator links and the key, as `board create` and `import` print
-    them; with `warn`, says on stderr when participants could not open them
-    (`loopback_warning`). `board serve` warns once for all its links instead."""
-    base = f"{settings.public_url or served_at}/b/{slug}"
+    them, with the join code to say aloud when given; with `warn`, says on stderr when
+    participants could not open them (`loopback_warning`). `board serve` warns once for all its
+    links instead."""
+    root = settings.public_url or served_at
+    base = f"{root}/b/{slug}"
     if warn and (warning := loopback_warning(settings, served_at)):
         click.echo(warning, err=True)
+    spoken = [f"  Join code:    {code} ({root}/j/{code})"] if code else []
     return [
         f"  Participants: {base}",
+        *spoken,
         f"  Moderators:   {base}/moderate#key={key}",
         f"  Moderator key (shown once, keep it safe): {key}",
     ]

@@ -121,7 +121,7 @@ def where_participants_go(settings: Settings, store: Store, url: str, demo: bool
     if demo_board:
         board, key = demo_board
         lines.append(f'Demo board "{board["title"]}":')
-        lines += links(settings, board["slug"], key, url, warn=False)
+        lines += links(settings, board["slug"], key, url, warn=False, code=board["code"])
     elif not listed:
         lines.append(
             'No boards yet. Make one with: board create "My webinar"   '
@@ -199,7 +199,7 @@ def create(
     settings = load_settings()
     board, key = boards.create_board(open_store(settings), spec)
     click.echo(f'Created board "{board["title"]}" ({board["slug"]}), join code {board["code"]}')
-    click.echo("\n".join(links(settings, board["slug"], key)))
+    click.echo("\n".join(links(settings, board["slug"], key, code=board["code"])))
 
 
 @main.command(name="list")

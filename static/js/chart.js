@@ -138,10 +138,16 @@ function barRow(item, onpick) {
   const lane = h("span", { class: "chart-lane" }, bar);
   const count = h("span", { class: "chart-count" }, "0");
   const props = { class: "chart-row", dataset: { key: String(item.key) } };
+  // A goal's button is named by what it shows, in order, with the words between said to screen
+  // readers only ("12 Ansvarlig forbruk og produksjon: 8. Vis delmålene"): voice control can
+  // reach it by its number (WCAG 2.5.3, label in name).
+  const hint = h("span", { class: "sr-only" });
+  const said = (text) => h("span", { class: "sr-only" }, text);
   const group = onpick
-    ? h("button", { ...props, type: "button", onclick: () => onpick(item.goal) }, tag, name, lane, count)
+    ? h("button", { ...props, type: "button", onclick: () => onpick(item.goal) },
+        tag, said(" "), name, said(": "), lane, count, hint)
     : h("div", { ...props, role: "img" }, tag, name, lane, count);
-  return { ...item, group, name, bar, count };
+  return { ...item, group, name, bar, count, hint };
 }
 
 function fill(rows, value) {
@@ -172,7 +178,7 @@ export class GoalBars {
     for (const row of this.rows) {
       const n = counts.get(row.key);
       const name = goalName(row.goal);
-      row.group.setAttribute("aria-label", t("chart_bar_drill", { n: row.key, name, count: n }));
+      row.hint.textContent = `. ${t("chart_show_targets")}`;
       row.group.title = t("chart_bar", { n: row.key, name, count: n });
     }
   }

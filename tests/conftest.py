@@ -270,3 +270,30 @@ def auth(token: str | None) -> dict[str, str]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
+
+
+# What the browser tests share (tests/test_pages*.py, tests/test_accessibility.py): a real
+# `board serve` and one Chromium per module, a fresh page opener per test. A module with other
+# needs defines its own fixture of the same name. Imported inside, so that only the tests that
+# use a browser load Playwright.
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    from chromium import board_server
+
+    yield from board_server(tmp_path_factory.mktemp(request.module.__name__))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from chromium import launch
+
+    yield from launch()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Any]:
+    from chromium import page_opener
+
+    yield from page_opener(browser)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import Board, OpenPage, board_server, join, launch, make_board, page_opener
-from playwright.sync_api import Browser, Page, expect
+from chromium import Board, OpenPage, join, make_board
+from playwright.sync_api import Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -30,21 +29,6 @@ WIDTHS = (360, 1280)
 FAILING = {"serious", "critical"}
 # One browser, every page and state in a loop: the whole check must stay this quick.
 BUDGET_SECONDS = 240
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("axe"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def full_board(server: Server) -> Board:

@@ -3,13 +3,12 @@ the moderator console and the presenter view, as participants and moderators use
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
-from chromium import OpenPage, board_server, join, launch, make_board, page_opener, screenshot
-from playwright.sync_api import Browser, Page, Route, expect
+from chromium import OpenPage, join, make_board, screenshot
+from playwright.sync_api import Page, Route, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -21,21 +20,6 @@ SEED = [
     ("", [9, 17], "Leverandørdialog før konkurransen – inviter også små og nye leverandører."),
 ]
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def post(page: Page, text: str, goals: tuple[int, ...] = (12,)) -> None:

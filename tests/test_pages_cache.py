@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from chromium import Watched, board_server, launch, make_board, new_context
+from chromium import Watched, board_server, make_board, new_context
 from playwright.sync_api import Browser, BrowserContext, Page, Response, WebSocket, expect
 from servers import Server
 
@@ -27,11 +27,6 @@ ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[0-9.]+" (?P<status
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server of this module's own, so its access log holds only these tests' requests."""
     yield from board_server(tmp_path_factory.mktemp("cache"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture

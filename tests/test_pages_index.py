@@ -3,31 +3,14 @@ board; an unknown code says so; screenshots at 360, 1280×720 and 1920×1080 (is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx2
 import pytest
-from chromium import SCREENSHOTS, OpenPage, board_server, launch, make_board, page_opener
-from playwright.sync_api import Browser, expect
+from chromium import SCREENSHOTS, OpenPage, make_board
+from playwright.sync_api import expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("index"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def code_of(server: Server, slug: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx2
 import pytest
-from chromium import OpenPage, join, launch, page_opener
+from chromium import OpenPage, join
 from conftest import ADMIN_TOKEN
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from servers import NO_LIMITS, Server, board_env, run_board, serve
 
 pytestmark = pytest.mark.slow
@@ -115,16 +115,6 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BigBoard]:
     assert key, imported.stdout
     with serve(env) as server:
         yield BigBoard(server, key.group(1))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 # Resolves once the page has drawn a frame and run a task after it.

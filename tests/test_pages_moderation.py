@@ -4,30 +4,14 @@ serve`: the audit trail, bans, named moderator keys, the word filter and the 'ed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from chromium import Board, OpenPage, board_server, launch, make_board, page_opener, screenshot
-from playwright.sync_api import Browser, Page, expect
+from chromium import Board, OpenPage, make_board, screenshot
+from playwright.sync_api import Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("pages-moderation"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def named_key(board: Board, name: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chromium import Board, Watched, board_server, launch, make_board, new_context
+from chromium import Board, Watched, board_server, make_board, new_context
 from playwright.sync_api import Browser, BrowserContext, Page, Route, WebSocketRoute, expect
 from servers import Server
 
@@ -23,11 +23,6 @@ QUEUE_LIMIT = 16
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from board_server(tmp_path_factory.mktemp("network"), ws_queue_limit=str(QUEUE_LIMIT))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ from chromium import (
     SCREENSHOTS,
     Board,
     Watched,
-    board_server,
-    launch,
     make_board,
     new_context,
 )
@@ -38,16 +36,6 @@ LONG = (
 )
 
 OpenAt = Callable[[str, int, int], Page]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("present"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
 
 
 @pytest.fixture

@@ -5,32 +5,16 @@ and the presenter's drill-down from a goal's bar to its targets."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from chromium import OpenPage, board_server, join, launch, make_board, page_opener, screenshot
-from playwright.sync_api import Browser, Locator, Page, expect
+from chromium import OpenPage, join, make_board, screenshot
+from playwright.sync_api import Locator, Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
 
 PROCUREMENT = "Promote public procurement practices that are sustainable"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("targets"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def tile(page: Page, goal: int) -> Locator:

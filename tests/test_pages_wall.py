@@ -13,11 +13,9 @@ from chromium import (
     OpenPage,
     board_server,
     join,
-    launch,
     make_board,
-    page_opener,
 )
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from servers import Server
 
 pytestmark = pytest.mark.slow
@@ -49,21 +47,6 @@ OVERFLOW = """() => {
       (c) => c.getBoundingClientRect().right - notes.getBoundingClientRect().right),
   };
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from board_server(tmp_path_factory.mktemp("wall"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from launch()
-
-
-@pytest.fixture
-def open_page(browser: Browser) -> Iterator[OpenPage]:
-    yield from page_opener(browser)
 
 
 def shot(page: Page, name: str, full: bool = False) -> None:

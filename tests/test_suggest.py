@@ -220,11 +220,13 @@ def test_scores_are_evidence_over_evidence_plus_half_rounded_half_up() -> None:
 # --- the data file ---------------------------------------------------------------------------
 
 
-def test_the_data_file_covers_every_goal_in_both_languages_with_known_targets() -> None:
-    """Every goal has bokmål and English keywords; every target named is the UN's, under its own
-    goal; every keyword compiles (a bad marker or weight would raise)."""
+def test_the_data_file_covers_every_goal_and_target_in_both_languages() -> None:
+    """Every goal has bokmål and English keywords, and every one of the UN's 169 targets has some,
+    under its own goal; every keyword compiles (a bad marker or weight would raise)."""
     data = json.loads(raw_keywords())
     assert [entry["goal"] for entry in data["goals"]] == list(range(1, 18))
+    named = [code for entry in data["goals"] for code in entry["targets"]]
+    assert sorted(named) == sorted(sdg.targets())
     for entry in data["goals"]:
         nb = entry["nb"] + [k for t in entry["targets"].values() for k in t["nb"]]
         en = entry["en"] + [k for t in entry["targets"].values() for k in t["en"]]

@@ -88,7 +88,8 @@ class Lexicon:
     prefixes: dict[str, set[int]] = field(default_factory=dict)  # start -> patterns
     prefix_lengths: list[int] = field(default_factory=list)
     prefix_starts: frozenset[str] = frozenset()  # their first 3 letters
-    starting: dict[int, list[int]] = field(default_factory=dict)  # pattern -> terms it begins
+    # pattern -> (term, its patterns) for the terms it begins
+    starting: dict[int, list[tuple[int, tuple[int, ...]]]] = field(default_factory=dict)
     patterns: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, word) -> id
 
 
@@ -154,8 +155,9 @@ def _add_terms(compiled: Keywords, goal: int, target: str | None, entry: dict[st
             )
             if not patterns or value < 1:
                 raise ValueError(f"keyword {keyword!r} of goal {goal}: no words, or weight < 1")
-            lexicon.starting.setdefault(patterns[0], []).append(len(compiled.terms))
-            compiled.terms.append(Term(goal, target, value, tuple(patterns)))
+            words = tuple(patterns)
+            lexicon.starting.setdefault(words[0], []).append((len(compiled.terms), words))
+            compiled.terms.append(Term(goal, target, value, words))
 
 
 def _chunk_patterns(
@@ -302,16 +304,19 @@ def _matches(words: list[str], compiled: Keywords, lexicon: Lexicon) -> list[_Ma
             seen[word] = match_word(word, lexicon, rules) if fits else {}
         per_word.append(seen[word])
     found = []
+    starting = lexicon.starting
     for start, patterns in enumerate(per_word):
         for pattern, (first_from, first_to) in patterns.items():
-            for term in lexicon.starting.get(pattern, ()):
-                wanted = compiled.terms[term].words
+            for term, wanted in starting.get(pattern, ()):
+                if len(wanted) == 1:  # most terms: one word, nothing more to check
+                    found.append(_Match(start, 1, (start, first_from, start, first_to), term))
+                    continue
                 end = start + len(wanted) - 1
                 if end >= len(words) or any(
                     wanted[i] not in per_word[start + i] for i in range(1, len(wanted))
                 ):
                     continue
-                last_to = per_word[end][wanted[-1]][1] if end > start else first_to
+                last_to = per_word[end][wanted[-1]][1]
                 found.append(_Match(start, len(wanted), (start, first_from, end, last_to), term))
     return found
 

@@ -152,6 +152,14 @@ class Settings(BaseSettings):
         1500, "WebSocket connections one address may open per minute, once the burst is used."
     )
     sockets_burst_per_ip: int = _limit(3000, "WebSocket connections one address may open at once.")
+    # The wall suggests in the browser (#18); the route is for API users and tests, and one
+    # suggestion costs well under a millisecond, so an office behind one address keeps going.
+    suggestions_per_minute_per_ip: int = _limit(
+        300,
+        "SDG suggestions (`POST /api/sdgs/suggest`) one address may ask for per minute, once "
+        "the burst is used.",
+    )
+    suggestions_burst_per_ip: int = _limit(60, "SDG suggestions one address may ask for at once.")
     sockets_per_ip: int = _limit(
         3000,
         "WebSockets one address may hold open at the same time, counted in each process (not "

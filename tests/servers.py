@@ -36,6 +36,7 @@ NO_LIMITS = {
     "joins_per_minute_per_ip": "0",
     "sockets_per_minute_per_ip": "0",
     "sockets_per_ip": "0",
+    "suggestions_per_minute_per_ip": "0",
 }
 
 

@@ -103,7 +103,8 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
     server: Server, open_page: OpenPage
 ) -> None:
     """axe-core finds no serious or critical violation on the start page, the wall (before and
-    after joining, with a goal picked, comments open and a goal filter on), the moderator console
+    after joining, with suggestions offered and a goal picked, comments open and a goal filter
+    on), the moderator console
     (with an edit form open and the chart drilled into a goal), the presenter (board and
     slideshow) and the 404 page, at 360 and 1280 px."""
     started = time.monotonic()
@@ -132,6 +133,7 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
         check(f"wall@{width}", wall)
         join(wall, "Hilde")
         wall.fill("#note-body", "Kommunene bør dele kravspesifikasjoner")
+        expect(wall.locator("#sdg-suggestions .suggest-chip").first).to_be_visible()  # #18
         wall.locator("#sdg-tiles label.sdg-tile").nth(11).click()
         wall.locator("#notes .note").first.locator("summary").click()
         check(f"wall-joined@{width}", wall)

@@ -15,10 +15,11 @@ from conftest import ADMIN_TOKEN, auth
 from starlette.testclient import TestClient
 
 from board.app import create_app
+from board.domain.suggest import raw_keywords
 from board.resources import bundled
 from board.settings import Settings
 from board.store import db
-from board.web.assets import CATALOGUE, IMMUTABLE, Assets
+from board.web.assets import CATALOGUE, IMMUTABLE, SUGGESTIONS, Assets
 from board.web.compression import MINIMUM_SIZE, accepts_gzip
 from board.web.pages import CONTENT_SECURITY_POLICY
 
@@ -222,7 +223,7 @@ def test_the_version_covers_every_file_and_the_tree_is_read_once(tmp_path: Path)
     first = Assets.load(tmp_path)
     assert re.fullmatch(r"[0-9a-f]{10}", first.version)
     assert Assets.load(tmp_path).version == first.version
-    assert sorted(first.files) == ["js/a.js", "page.html", CATALOGUE]
+    assert sorted(first.files) == sorted(["js/a.js", "page.html", CATALOGUE, SUGGESTIONS])
     assert first.files["page.html"].body == (
         f'<script src="/static/{first.version}/js/a.js"></script>'.encode()
     )
@@ -248,6 +249,21 @@ def test_pages_fetch_the_catalogue_from_a_versioned_url(client: TestClient, asse
     assert [goal["number"] for goal in goals] == list(range(1, 18))
     assert sum(len(goal["targets"]) for goal in goals) == 169
     assert versioned.content == client.get("/api/sdgs").content
+
+
+def test_the_suggestion_keywords_are_served_beside_the_modules(
+    client: TestClient, assets: Assets
+) -> None:
+    """The wall's matcher reads /static/<version>/sdg-keywords.json (immutable, gzip), where
+    suggest.js finds it beside its own URL: the very bytes the server matches with (#18)."""
+    suggest_js = (bundled("static") / "js" / "suggest.js").read_text("utf-8")
+    assert 'new URL("../sdg-keywords.json", import.meta.url)' in suggest_js
+    versioned = client.get(f"{assets.prefix}{SUGGESTIONS}", headers=GZIP)
+    assert versioned.status_code == 200
+    assert versioned.headers["cache-control"] == IMMUTABLE
+    assert versioned.headers["content-type"] == "application/json"
+    assert versioned.headers["content-encoding"] == "gzip"
+    assert versioned.content == raw_keywords()
 
 
 def test_the_api_catalogue_is_encoded_once_with_an_etag(client: TestClient, assets: Assets) -> None:

@@ -248,7 +248,8 @@ def test_x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(
 
 
 def test_the_openapi_document_names_429_on_the_limited_routes(client: TestClient) -> None:
-    """Join, notes, comments and likes document a 429 with Retry-After; other routes do not."""
+    """Join, notes, comments, likes and suggestions document a 429 with Retry-After; other
+    routes do not."""
     paths = client.get("/api/openapi.json").json()["paths"]
     limited_ops = {
         (path, method)
@@ -263,6 +264,7 @@ def test_the_openapi_document_names_429_on_the_limited_routes(client: TestClient
         (board + "/notes/{note_id}/comments", "post"),
         (board + "/notes/{note_id}/like", "put"),
         (board + "/notes/{note_id}/like", "delete"),
+        ("/api/sdgs/suggest", "post"),
     }
     headers = paths[board + "/notes"]["post"]["responses"]["429"]["headers"]
     assert headers["Retry-After"]["schema"] == {"type": "integer"}

@@ -356,8 +356,8 @@ def nullable_fields(schema: dict[str, Any]) -> set[str]:
 
 
 def test_null_is_offered_only_where_it_means_something(document: dict[str, Any]) -> None:
-    """The input schemas offer null only for no slug (generate one), no retention, no section
-    and no link; every other optional field must be left out instead."""
+    """The input schemas offer null only for no slug (generate one), no retention, no section,
+    no link and a language to detect; every other optional field must be left out instead."""
     schemas = document["components"]["schemas"]
     offered = {
         name: nullable_fields(schema)
@@ -375,6 +375,7 @@ def test_null_is_offered_only_where_it_means_something(document: dict[str, Any])
         "NoteUpdate": {"section_id", "link"},
         "CommentCreate": set(),
         "ModeratorCreate": set(),
+        "SuggestCreate": {"lang"},
     }
 
 
@@ -423,15 +424,18 @@ def test_the_time_zones_the_document_lists_are_the_ones_accepted(
 
 
 def test_every_database_route_declares_503_with_retry_after(document: dict[str, Any]) -> None:
-    """Each operation but the SDG catalogue (served from memory) declares the outage's 503 with
-    the error envelope and Retry-After; rate-limited ones declare 429 the same way."""
+    """Each operation but the SDG catalogue (served from memory) and the suggestions (computed in
+    memory) declares the outage's 503 with the error envelope and Retry-After; rate-limited ones
+    declare 429 the same way."""
     for path, item in document["paths"].items():
         for method, op in item.items():
             responses = op["responses"]
-            if path == "/api/sdgs":
+            statuses = ["429"] if "429" in responses else []
+            if path in ("/api/sdgs", "/api/sdgs/suggest"):
                 assert "503" not in responses
-                continue
-            for status in ("503", "429") if "429" in responses else ("503",):
+            else:
+                statuses.insert(0, "503")
+            for status in statuses:
                 assert responses[status]["headers"]["Retry-After"]["schema"]["type"] == "integer"
                 envelope = responses[status]["content"]["application/json"]["schema"]
                 assert envelope == {"$ref": REF_PREFIX + "ErrorEnvelope"}, (method, path)

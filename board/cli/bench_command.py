@@ -93,6 +93,16 @@ if TYPE_CHECKING:
     "--server-cmd",
     help="Shell command that starts the server for --restart [default: board serve --port P].",
 )
+@click.option(
+    "--suggest",
+    "suggest_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Suggestions scenario (no server): top-1 and top-3 accuracy by language and the time "
+    "per suggestion on a labelled JSON Lines file (tests/data/suggest/tune.jsonl).",
+)
+@click.option(
+    "--misses", is_flag=True, help="With --suggest: also list the notes it got wrong first."
+)
 @click.option("--server-pid", type=int, help="Report this local server process's CPU and RSS.")
 @click.option("--timeout", default=60.0, show_default=True, help="Deadline of each phase, seconds.")
 @click.option(
@@ -105,15 +115,19 @@ def bench(**options: Any) -> None:
     """Load a server: seat viewers, post notes, measure every delivery.
 
     Scenarios: fan-out (the default), --ingest, --arrivals, --burst, --restart (see
-    docs/performance.md).
+    docs/performance.md); --suggest FILE measures the SDG suggestions (docs/suggestions.md).
     """
     import dataclasses
     import json
 
+    scenario = _bench_scenario(click.get_current_context())
+    if scenario == "suggest":
+        _bench_suggest(options)
+        return
+
     from board import bench as load
     from board.cli.server import raise_fd_limit
 
-    scenario = _bench_scenario(click.get_current_context())
     viewers, arrivals = options["viewers"], options["arrivals"]
     sockets = viewers + (arrivals or 0) * (not options["leave"]) + 100
     limit = raise_fd_limit()
@@ -133,6 +147,24 @@ def bench(**options: Any) -> None:
     if options["json_file"]:
         with open(options["json_file"], "w", encoding="utf-8") as out:
             json.dump(dataclasses.asdict(report), out, indent=2)
+
+
+def _bench_suggest(options: dict[str, Any]) -> None:
+    """Accuracy and timing of the SDG suggestions on a labelled file, in this process."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from board.bench.suggest import evaluate
+
+    try:
+        report = evaluate(Path(options["suggest_file"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.ClickException(f"cannot read {options['suggest_file']}: {exc}") from None
+    click.echo("\n".join(report.lines(show_misses=options["misses"])))
+    if options["json_file"]:
+        with open(options["json_file"], "w", encoding="utf-8") as out:
+            json.dump(dataclasses.asdict(report), out, indent=2, ensure_ascii=False)
 
 
 def _bench_parameters(scenario: str, options: dict[str, Any]) -> Parameters:
@@ -156,13 +188,18 @@ _BENCH_ONLY = {
     "burst": ["within"],
     "restart": ["server_cmd"],
     "ingest": [],
+    "suggest": ["misses"],
 }
 # Options a scenario has no use for.
 _BENCH_UNUSED = {
     "arrivals": ["notes", "posters"],
     "burst": ["notes", "rate", "posters"],
     "restart": ["posters", "server_pid", "ws_url"],
+    # Runs in this process, with no server (--admin-token may come from the environment).
+    "suggest": ["url", "ws_url", "slug", "viewers", "notes", "rate", "size", "server_pid"],
 }
+# Options named otherwise on the command line.
+_FLAGS = {"posters": "ingest", "suggest_file": "suggest"}
 
 
 def _bench_scenario(ctx: click.Context) -> str:
@@ -173,14 +210,16 @@ def _bench_scenario(ctx: click.Context) -> str:
         return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
 
     def flag(name: str) -> str:
-        return "--" + ("ingest" if name == "posters" else name.replace("_", "-"))
+        return "--" + _FLAGS.get(name, name.replace("_", "-"))
 
-    chosen = [name for name in ("arrivals", "burst", "restart", "posters") if given(name)]
+    chosen = [
+        name for name in ("arrivals", "burst", "restart", "posters", "suggest_file") if given(name)
+    ]
     if len(chosen) > 1:
         raise click.UsageError(
             f"{' and '.join(map(flag, chosen))} are different scenarios: pick one"
         )
-    scenario = {"posters": "ingest"}.get(chosen[0], chosen[0]) if chosen else "fanout"
+    scenario = _FLAGS.get(chosen[0], chosen[0]) if chosen else "fanout"
     for owner, names in _BENCH_ONLY.items():
         for name in names:
             if owner != scenario and given(name):

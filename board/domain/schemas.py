@@ -313,6 +313,35 @@ class CommentCreate(Input):
     body: CommentBody
 
 
+class SuggestCreate(Input):
+    """A text to suggest SDGs for (POST /api/sdgs/suggest)."""
+
+    nullable = frozenset({"lang"})
+
+    text: Annotated[str, Field(max_length=NOTE_MAX)] = Field(
+        description=f"The note's text, up to {NOTE_MAX} characters (empty: no suggestions)"
+    )
+    lang: Locale | None = Field(
+        None, description="The text's language; null or left out: detected from the text"
+    )
+
+
+class GoalSuggestion(BaseModel):
+    goal: int = Field(ge=1, le=17)
+    score: float = Field(ge=0, le=1, description="How strong the evidence is, 0 to 1 in hundredths")
+    targets: list[str] = Field(description="The goal's targets that fit, best first; may be empty")
+    matched: list[str] = Field(
+        description="The words of the text (lower case, as phrases where a phrase matched) that "
+        "led to the goal, in the order of the text"
+    )
+
+
+class Suggestions(BaseModel):
+    goals: list[GoalSuggestion] = Field(
+        max_length=3, description="At most three goals, best first; none when nothing matched"
+    )
+
+
 class SdgName(BaseModel):
     en: str
     nb: str

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from board.domain import sdg
+from board.domain.suggest import Suggestion
 from board.store.models import Audit, Board, Comment, ModeratorKey, Note, Participant, Section
 
 # A note as the ORM loads it, or as a Core INSERT … RETURNING hands it back (posting skips the ORM).
@@ -277,3 +278,14 @@ def note_with_comments(
 ) -> dict[str, Any]:
     assert note.id is not None
     return note_view(note, comments_by_note(session, [note.id])[note.id], moderator)
+
+
+def suggestions_view(suggestions: Iterable[Suggestion]) -> dict[str, Any]:
+    """`{goals: [{goal, score, targets, matched}]}`: the same keys, in the same order, as
+    static/js/suggest.js returns them in the browser."""
+    return {
+        "goals": [
+            {"goal": s.goal, "score": s.score, "targets": s.targets, "matched": s.matched}
+            for s in suggestions
+        ]
+    }

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from board.archive.export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
-from board.domain import boards, notes, participants
+from board.domain import boards, notes, participants, suggest
 from board.domain.schemas import (
     BoardCreate,
     BoardCreated,
@@ -34,9 +34,11 @@ from board.domain.schemas import (
     SectionUpdate,
     Snapshot,
     Stats,
+    SuggestCreate,
+    Suggestions,
 )
 from board.domain.tokens import matches
-from board.domain.views import board_created
+from board.domain.views import board_created, suggestions_view
 from board.errors import ApiError
 from board.web import snapshots
 from board.web.assets import CATALOGUE, Assets, respond
@@ -69,6 +71,24 @@ async def list_sdgs(request: Request) -> Response:
     # the same bytes from /static/<version>/sdgs.json, which browsers keep for good.
     assets: Assets = request.app.state.assets
     return respond(request, assets.files[CATALOGUE], "public, max-age=3600")
+
+
+@operation(
+    "POST",
+    "/api/sdgs/suggest",
+    "The goals and targets a text suggests, best first, with the words that led to each",
+    "anyone; rate limited per address",
+    body=SuggestCreate,
+    response=Suggestions,
+    limited=True,
+    database=False,
+)
+async def suggest_sdgs(request: Request) -> Response:
+    # On the event loop: no database, and a note takes a fraction of a millisecond (a few at
+    # 2,000 characters; docs/suggestions.md), about what the hop to the thread pool would.
+    spec = await parse(request, SuggestCreate)
+    await limit_address(request, "suggestions")
+    return JSONResponse(suggestions_view(suggest.suggest(spec.text, spec.lang)))
 
 
 @operation(

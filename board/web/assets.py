@@ -1,8 +1,9 @@
 """The static tree in memory: every file of `static/` with its version, gzip, ETag and headers.
 
-`Assets.load` reads the tree once when the app is built (~200 KB), with the SDG catalogue added as
-`sdgs.json`, and gzips each text file once; requests are answered from memory, with no file I/O
-and no hop to the thread pool. URLs (issue 14):
+`Assets.load` reads the tree once when the app is built (~260 KB), with the SDG catalogue added as
+`sdgs.json` and the suggestions' keywords as `sdg-keywords.json` (#18), and gzips each text file
+once; requests are answered from memory, with no file I/O and no hop to the thread pool. URLs
+(issue 14):
 
 - `/static/<version>/<path>`: `version` is 10 hex digits of a SHA-256 over every file's path and
   bytes, so any change to any file (or to the catalogue) gives every file a new URL. The pages
@@ -35,12 +36,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from board.domain.sdg import catalogue
+from board.domain.suggest import KEYWORDS, raw_keywords
 from board.web.compression import accepts_gzip
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # The SDG catalogue (`GET /api/sdgs`), served with the tree: its bytes are part of the version.
 CATALOGUE = "sdgs.json"
+# The data file static/js/suggest.js matches with, byte for byte what the server matches with.
+SUGGESTIONS = KEYWORDS
 
 VERSION_LENGTH = 10
 _VERSION = re.compile(f"[0-9a-f]{{{VERSION_LENGTH}}}")
@@ -100,15 +104,18 @@ class Assets:
 
     @classmethod
     def load(cls, directory: Path) -> Assets:
-        """Every file under `directory` (dot files left out), and the SDG catalogue."""
+        """Every file under `directory` (dot files left out), the SDG catalogue and the
+        suggestion keywords."""
         files = {}
         for path in sorted(directory.rglob("*")):
             name = path.relative_to(directory)
             if path.is_file() and not any(part.startswith(".") for part in name.parts):
                 files[name.as_posix()] = path.read_bytes()
-        if CATALOGUE in files:
-            raise ValueError(f"{directory / CATALOGUE} would hide the SDG catalogue; rename it")
+        for added in (CATALOGUE, SUGGESTIONS):
+            if added in files:
+                raise ValueError(f"{directory / added} would hide board/data's {added}; rename it")
         files[CATALOGUE] = encode_catalogue()
+        files[SUGGESTIONS] = raw_keywords()
         return cls(files)
 
     def _rewrite(self, name: str, body: bytes) -> bytes:

@@ -139,6 +139,7 @@ WHAT = {
     "likes": "likes",
     "joins": "joins from your address",
     "sockets": "connections from your address",
+    "suggestions": "suggestions from your address",
 }
 
 
@@ -157,6 +158,7 @@ class Limits:
             "likes": _rate(s.likes_per_minute, s.likes_burst),
             "joins": _rate(s.joins_per_minute_per_ip, s.joins_burst_per_ip),
             "sockets": _rate(s.sockets_per_minute_per_ip, s.sockets_burst_per_ip),
+            "suggestions": _rate(s.suggestions_per_minute_per_ip, s.suggestions_burst_per_ip),
         }
         self.sockets_per_ip = s.sockets_per_ip
         self.trusted = s.trusted_proxies

@@ -58,6 +58,8 @@ export class TargetPicker {
     this.numbers = [];
     this.query = "";
     this.inputs = new Map();
+    // Called whenever the chosen targets or the goals listed change (the suggestion chips).
+    this.onChange = null;
     const searchId = uid("target-search");
     const statusId = uid("target-status");
     this.summary = h("summary", { class: "targets-summary" });
@@ -194,6 +196,7 @@ export class TargetPicker {
       this.picked.append(h("li", {}, remove));
     }
     this.summary.textContent = codes.length ? `${t("targets_legend")} · ${t("targets_chosen", { n: codes.length })}` : t("targets_legend");
+    if (this.onChange) this.onChange();
   }
 
   /** Redraw texts that depend on the language. */

@@ -11,6 +11,7 @@ import { BoardPage } from "./page.js";
 import { byNumber, goalBadge, goalName, paint } from "./sdg.js";
 import { TargetPicker, goalOf, targetChip, targetText } from "./targets.js";
 import { boardOrder, mostLiked, newestFirst } from "./state.js";
+import { SuggestionChips } from "./suggestions.js";
 
 const COLORS = ["yellow", "orange", "pink", "purple", "blue", "green", "white"];
 const page = new BoardPage();
@@ -33,6 +34,7 @@ let catalogue = [];
 // The snapshot and the goals load at once; cards wait for the goals (they show them) (#14).
 let ready = false;
 let picker = null;
+let suggested = null;
 
 const columns = new Columns($("#notes"), {
   compare: ORDERS[sortMode],
@@ -215,6 +217,30 @@ function pickedGoals() {
   return [...document.querySelectorAll("#sdg-tiles input:checked")].map((i) => Number(i.value));
 }
 
+const tileInput = (number) => document.querySelector(`#sdg-tiles input[value="${number}"]`);
+
+/** A suggested goal tapped: its tile picked, or unpicked when it was (with its targets). */
+function toggleGoal(number) {
+  const input = tileInput(number);
+  input.checked = !input.checked;
+  picker.setGoals(pickedGoals());
+}
+
+/** A suggested target tapped: picked with its goal, or unpicked when it was. */
+function toggleTarget(code) {
+  const chosen = picker.value();
+  if (chosen.includes(code)) {
+    picker.set(chosen.filter((other) => other !== code));
+    return;
+  }
+  const input = tileInput(goalOf(code));
+  if (!input.checked) {
+    input.checked = true;
+    picker.setGoals(pickedGoals());
+  }
+  picker.set([...picker.value(), code]);
+}
+
 function buildColors() {
   const box = $("#color-choices");
   const picked = box.querySelector("input:checked");
@@ -237,6 +263,16 @@ function wireForms() {
   const body = $("#note-body");
   picker = new TargetPicker(goals);
   $("#target-picker").append(picker.el);
+  suggested = new SuggestionChips($("#sdg-suggestions"), {
+    goals,
+    isGoalChosen: (number) => tileInput(number).checked,
+    isTargetChosen: (code) => picker.value().includes(code),
+    toggleGoal,
+    toggleTarget,
+  });
+  picker.onChange = () => suggested.refresh();
+  body.addEventListener("focus", () => suggested.prepare());
+  body.addEventListener("input", () => suggested.typed(body.value));
   // Picking or unpicking a goal lists its targets (unpicking drops the targets chosen under it).
   $("#sdg-tiles").addEventListener("change", () => picker.setGoals(pickedGoals()));
   const counter = () => {
@@ -294,6 +330,7 @@ function wireForms() {
     });
     event.target.reset();
     picker.reset();
+    suggested.reset();
     $("#color-yellow").checked = true;
     counter();
     if (narrow.matches) {
@@ -754,6 +791,7 @@ async function main() {
     buildTiles();
     buildColors();
     picker.relabel();
+    suggested.render();
     if (!page.loaded) return;
     renderBoard();
     renderFilters();

@@ -5,7 +5,8 @@ tests/data/suggest/tune.jsonl is the set the keywords may be tuned on (its READM
 written). The targets are the issue's, for the held-out set: a correct goal among the top three
 for at least 85 % of notes, first for at least 65 %, under 5 ms per suggestion. Held here on the
 tune set, by language too, so that a change to the lists or the matcher that loses ground fails.
-The held-out set is not read here or anywhere in the tests.
+The held-out set is held to the same floor, over all its notes only, and its failure names no
+note: it guards the figure docs/suggestions.md reports, it is not something to tune against.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from board.bench.suggest import evaluate
 from board.cli.main import main
 
 TUNE = Path(__file__).resolve().parent / "data" / "suggest" / "tune.jsonl"
+HOLDOUT = TUNE.with_name("holdout.jsonl")
 
 
 def test_the_tune_set_meets_the_targets_in_both_languages() -> None:
@@ -32,6 +34,16 @@ def test_the_tune_set_meets_the_targets_in_both_languages() -> None:
         assert tally.top1 / tally.notes >= 0.65, (name, report.misses)
     assert report.cpu.calls == 2 * report.tallies["all"].notes
     assert report.cpu.mean_ms < 5
+
+
+def test_the_held_out_set_stays_above_the_targets() -> None:
+    """Over the 120 held-out notes, top-3 ≥ 85 % and top-1 ≥ 65 % (the figures, not the misses,
+    are reported on failure)."""
+    tally = evaluate(HOLDOUT, rounds=1).tallies["all"]
+    assert tally.notes >= 100
+    figures = f"top-1 {tally.top1}/{tally.notes}, top-3 {tally.top3}/{tally.notes}"
+    assert tally.top3 / tally.notes >= 0.85, figures
+    assert tally.top1 / tally.notes >= 0.65, figures
 
 
 def test_bench_suggest_prints_and_writes_the_figures(tmp_path: Path) -> None:

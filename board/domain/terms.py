@@ -139,9 +139,9 @@ def _word(raw: str) -> Item:
 
 
 def note_terms(text: str) -> dict[str, str]:
-    """The terms of one note: key → the form it was first written in, marked with `_START` when
-    that was at the start of a sentence (where a capital says nothing). A phrase's key is its
-    two words' keys with a space between (a word's key has none)."""
+    """The terms of one note: key → the form it was written in (the last, if twice), marked
+    with `_START` when that was at the start of a sentence (where a capital says nothing). A
+    phrase's key is its two words' keys with a space between (a word's key has none)."""
     known = _PIECES.get
     # Each line starts with _LINE, which ends a phrase and starts a sentence.
     pieces = (
@@ -150,14 +150,15 @@ def note_terms(text: str) -> dict[str, str]:
         else [piece for line in text.splitlines() for piece in (_LINE, *line.split())]
     )
     items = [item for piece in pieces for item in known(piece) or _pieces(piece)]
-    # Reversed, so that the first form a note wrote is the one kept.
-    found = {item[0]: item[1] for item in reversed(items) if item}
-    pairs = {
-        a[0] + " " + b[0]: a[1] + " " + b[1]
-        for b, a in pairwise(reversed(items))
-        if a and b and a[0] != b[0]
-    }
-    found.update(pairs)
+    # Where a note has a term twice, the form kept is its last.
+    found = {item[0]: item[1] for item in items if item}
+    found.update(
+        {
+            a[0] + " " + b[0]: a[1] + " " + b[1]
+            for a, b in pairwise(items)
+            if a and b and a[0] != b[0]
+        }
+    )
     # The words that start a sentence (after a line break or a piece that ends in . ! or ?):
     # if that is the form kept, it is marked, and so is the phrase it starts.
     end = -1

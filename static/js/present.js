@@ -194,21 +194,22 @@ function topItem(note, rank) {
 // While the key terms are shown, choosing a goal in the chart shows that goal's terms instead of
 // its targets; "Back to all goals" or Escape returns to the whole board's.
 
+// The chart is there once the catalogue is; the mode's button works before.
 function openTerms() {
-  chart.setShows("terms");
+  if (chart) chart.setShows("terms");
   keyTerms.show();
 }
 
 function closeTerms() {
   keyTerms.hide();
   pickTermsGoal(null, false);
-  chart.setShows("targets");
+  if (chart) chart.setShows("targets");
 }
 
 function pickTermsGoal(goal, focus = true) {
   const from = keyTerms.goal;
   keyTerms.setGoal(goal);
-  chart.mark(goal);
+  if (chart) chart.mark(goal);
   if (goal && focus) $("#terms-back").focus();
   else if (from && focus) requestAnimationFrame(() => chart.focus(from));
 }
@@ -345,6 +346,7 @@ async function main() {
   if (!catalogue) return;
   goals = byNumber(catalogue);
   chart = new GoalBars(catalogue, pickGoal);
+  if (mode === "terms") chart.setShows("terms");
   $("#chart").append(chart.el);
   renderChart();
   onLocale(() => {

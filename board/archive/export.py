@@ -1,5 +1,8 @@
 """The Markdown archive of a board: one pure function from an `Archive` to CommonMark text.
 
+It opens with a summary (#18): the most liked notes, the key terms of the notes' texts
+(domain/terms.py) and the counts per goal and target; then the notes, grouped.
+
 The same archive and options give the same bytes (LF line ends, one final newline, no clock unless
 a generated-at time is passed in), so archives can be diffed and committed.
 

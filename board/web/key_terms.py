@@ -7,16 +7,17 @@ presenter screens open, so the answer is shared like the snapshot, and made from
   the caller's role class (snapshots.py), which already decides how current a copy must be,
   builds once for a crowd and spaces its rebuilds while a board keeps changing. So a request
   costs no database work while that entry is current (none at all without a token), and key
-  terms are never newer or older than what the same caller's snapshot shows. Reading the notes
-  back from the entry's JSON (about 10 ms for 1,000 notes) is done once per entry.
+  terms are never newer or older than what the same caller's snapshot shows. The notes are read
+  back from the entry's JSON when an answer is computed (a few milliseconds for 1,000 notes,
+  next to the counting).
 - **One answer per (entry, goal, limit).** The entry's ETag names the board, its `seq` and the
   role class, so the answer is computed once per change of the board for each goal and limit
   asked for (single flight: a crowd that asks at once waits for one computation), kept as JSON
   bytes with an ETag of its own (304 while current), at most `MAX_ANSWERS` of them.
-- **Which notes count is decided in one place**, `Selection` below: the visible notes of the
-  caller's snapshot, those of one goal when asked. Moderators' snapshot has pending and hidden
-  notes too: they do not count, for any role. A rule that holds notes back from some callers
-  (a blind round) changes `select` and `Selection`, and the cache follows through `key`.
+- **Which notes count is decided in one place**, `select` and the `Selection` it returns: the
+  visible notes of the caller's snapshot, those of one goal when asked. Moderators' snapshot has
+  pending and hidden notes too: they do not count, for any role. A rule that holds notes back
+  from some callers (a blind round) changes these two, and the answers follow through `key`.
 """
 
 from __future__ import annotations
@@ -42,17 +43,16 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
 # Answers kept: a board with a few presenters asks for two or three (goal, limit) pairs per seq.
 MAX_ANSWERS = 256
-# Notes read back from entries, kept per (board, role class): only the newest entry's.
-MAX_NOTES = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which notes count for one request's key terms: the one place that decides it.
+    """Which notes count for one request's key terms: with `select`, the one place that
+    decides it.
 
     The visible notes of `entry` (the snapshot of the caller's role class), those tagged with
-    `goal` when it is not None. `key` names everything the choice depends on; the answer cache
-    keys on it.
+    `goal` when it is not None. `key` names everything the choice depends on; the answers are
+    kept by it.
     """
 
     entry: Entry
@@ -62,9 +62,13 @@ class Selection:
     def key(self) -> tuple[str, int | None]:
         return (self.entry.etag, self.goal)
 
-    def texts(self, notes: list[tuple[str, list[int]]]) -> list[str]:
-        """The texts that count, from the entry's visible notes as (body, goals)."""
-        return [body for body, goals in notes if self.goal is None or self.goal in goals]
+    def texts(self) -> list[str]:
+        """The texts of the notes that count, read from the entry's JSON."""
+        return [
+            note["body"]
+            for note in json.loads(self.entry.plain)["notes"]
+            if note["status"] == "visible" and (self.goal is None or self.goal in note["sdgs"])
+        ]
 
 
 async def select(request: Request, slug: str, goal: int | None) -> Selection:
@@ -102,10 +106,6 @@ class KeyTerms:
     def __init__(self) -> None:
         self._answers: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._flights: dict[tuple[Any, ...], asyncio.Task[Answer]] = {}
-        # (entry's ETag, its visible notes as (body, goals)) per (board, role class).
-        self._notes: OrderedDict[tuple[int, bool], tuple[str, list[tuple[str, list[int]]]]] = (
-            OrderedDict()
-        )
 
     async def get(self, selection: Selection, limit: int) -> Answer:
         key = (*selection.key, limit)
@@ -133,28 +133,11 @@ class KeyTerms:
 
     def _answer(self, selection: Selection, limit: int) -> Answer:
         entry = selection.entry
-        texts = selection.texts(self._visible(entry))
+        texts = selection.texts()
         view = key_terms_view(terms.key_terms(texts, limit), len(texts), selection.goal, entry.seq)
         body = dumps(view)
         digest = hashlib.blake2b(body, digest_size=8).hexdigest()
         return Answer(f'W/"terms-{entry.board_id}-{entry.seq}-{digest}"', body, entry.moderator)
-
-    def _visible(self, entry: Entry) -> list[tuple[str, list[int]]]:
-        """The entry's visible notes as (body, goals), read back from its JSON once."""
-        slot = (entry.board_id, entry.moderator)
-        kept = self._notes.get(slot)
-        if kept is not None and kept[0] == entry.etag:
-            return kept[1]
-        notes = [
-            (note["body"], note["sdgs"])
-            for note in json.loads(entry.plain)["notes"]
-            if note["status"] == "visible"
-        ]
-        # Threads may race here; each reads the same entry the same way, the last one stays.
-        self._notes[slot] = (entry.etag, notes)
-        while len(self._notes) > MAX_NOTES:
-            self._notes.popitem(last=False)
-        return notes
 
 
 def _retrieve(task: asyncio.Task[Answer]) -> None:

@@ -168,6 +168,6 @@ export class KeyTermsView {
 
 /** A term's type size, 1 (the fewest notes) to LEVELS (the most); all alike: the middle. */
 function level(count, least, most) {
-  if (most === least) return Math.ceil(LEVELS / 2) + 1;
+  if (most === least) return Math.ceil(LEVELS / 2);
   return 1 + Math.round(((count - least) / (most - least)) * (LEVELS - 1));
 }

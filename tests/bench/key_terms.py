@@ -61,7 +61,6 @@ def endpoint(count: int, runs: int) -> None:
 
         def forget() -> None:  # what a change of the board does to the kept answers
             cache._answers.clear()
-            cache._notes.clear()
 
         def ask() -> None:
             assert client.get(f"/api/boards/{slug}/terms").status_code == 200

@@ -31,6 +31,7 @@ from board.web.assets import Assets, ServeAssets
 from board.web.compression import GZip
 from board.web.headers import SecurityHeaders, not_a_page
 from board.web.http import Context, IdConvertor, SlugConvertor, error_response, handle_api_error
+from board.web.key_terms import KeyTerms
 from board.web.limits import Limits
 from board.web.openapi import document
 from board.web.outage import Outage
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.context = Context(settings=settings, store=store, limits=limits, writer=writer)
     app.state.hub = hub
     app.state.snapshots = snapshots
+    app.state.key_terms = KeyTerms()
     app.state.outage = outage
     app.state.assets = assets
     return app

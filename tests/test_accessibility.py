@@ -104,9 +104,9 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
 ) -> None:
     """axe-core finds no serious or critical violation on the start page, the wall (before and
     after joining, with suggestions offered and a goal picked, comments open and a goal filter
-    on), the moderator console
-    (with an edit form open and the chart drilled into a goal), the presenter (board and
-    slideshow) and the 404 page, at 360 and 1280 px."""
+    on), the moderator console (with an edit form open and the chart drilled into a goal), the
+    presenter (board, key terms of the board and of one goal, and slideshow) and the 404 page, at
+    360 and 1280 px."""
     started = time.monotonic()
     board = full_board(server)
     assert axe_version() == "4.14.1"
@@ -153,6 +153,13 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
         present = open_page(f"{board.url}/present", width=width)
         live(present)
         check(f"present@{width}", present)
+        present.locator("#key-terms").click()
+        expect(present.locator("#terms-cloud .term").first).to_be_visible()
+        check(f"present-terms@{width}", present)
+        present.locator("#chart .chart-row").nth(11).click()  # goal 12's key terms
+        expect(present.locator("#terms-back")).to_be_visible()
+        expect(present.locator("#terms-cloud .term").first).to_be_visible()
+        check(f"present-terms-goal@{width}", present)
         present.locator("#slideshow").click()
         expect(present.locator("#slide .note")).to_have_count(1)
         check(f"present-slideshow@{width}", present)
@@ -167,7 +174,7 @@ def test_no_page_has_a_serious_or_critical_axe_violation(
         for v in violations
     ]
     assert report == [], "\n".join(report)
-    assert len(found) == 9 * len(WIDTHS)
+    assert len(found) == 11 * len(WIDTHS)
     assert time.monotonic() - started < BUDGET_SECONDS
 
 

@@ -21,8 +21,8 @@ from markdown_it.token import Token
 
 from board.archive import backup, export
 from board.archive.contents import Archive
-from board.archive.export import GroupBy, Options, link, render
-from board.domain import sdg
+from board.archive.export import WORDS, GroupBy, Options, link, render
+from board.domain import sdg, terms
 
 MD = MarkdownIt("commonmark").enable("table")
 T0 = "2026-11-26T09:15:00Z"  # 10:15 in Oslo (winter time)
@@ -100,13 +100,22 @@ def archive(
     return backup.parse(json.dumps(data).encode())
 
 
-def headings(text: str, level: int = 2) -> list[str]:
+# The `##` of the summary at the top (#18), in either language.
+SUMMARY = {WORDS["nb"]["summary"], WORDS["en"]["summary"]}
+
+
+def group_headings(tokens: list[Token]) -> list[int]:
+    """Where each group's `##` opens: every `##` but the summary's, which comes first."""
+    found = [i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    if found and inline_text(tokens[found[0] + 1]) in SUMMARY:
+        return found[1:]
+    return found
+
+
+def headings(text: str) -> list[str]:
+    """The groups' headings (the summary's left out)."""
     tokens = MD.parse(text)
-    return [
-        inline_text(tokens[i + 1])
-        for i, t in enumerate(tokens)
-        if t.type == "heading_open" and t.tag == f"h{level}"
-    ]
+    return [inline_text(tokens[i + 1]) for i in group_headings(tokens)]
 
 
 def inline_text(token: Token) -> str:
@@ -124,8 +133,9 @@ def inline_text(token: Token) -> str:
 # Layout -------------------------------------------------------------------------------------
 
 
-def test_layout_title_metadata_table_then_one_heading_per_goal() -> None:
-    """The document is the title, the metadata list, the count table, then the goal groups."""
+def test_layout_title_metadata_summary_then_one_heading_per_goal() -> None:
+    """The document is the title, the metadata list, the summary (most liked notes, key terms,
+    the count table), then the goal groups."""
     text = render(
         archive([note(1, sdgs=[12, 13], likes=2), note(2, sdgs=[12])], description="Om dagen"),
         Options(board_url="https://pinboard.example.no/b/webinar"),
@@ -138,6 +148,11 @@ def test_layout_title_metadata_table_then_one_heading_per_goal() -> None:
         "- Innspill: 2\n"
         "- Deltakere: 1\n"
         "- Tidssone: Europe/Oslo\n\n"
+        "## Sammendrag\n\n"
+        "**Mest likte innspill**\n\n"
+        "1. Krav om utslippsfrie byggeplasser\n\n"
+        "   Kari · 2 liker\n\n"
+        "**Nøkkelord** (innspill som nevner dem): krav (2), utslippsfrie byggeplasser (2)\n\n"
         "| Mål | Navn | Innspill |\n"
         "| ---: | :--- | ---: |\n"
         "| 12 | Ansvarlig forbruk og produksjon | 2 |\n"
@@ -229,6 +244,105 @@ def test_times_are_in_the_board_time_zone() -> None:
     assert "2026-07-01 00:30" in oslo and "- Date: 2026-07-01\n" in oslo
     new_york = render(archive(notes, timezone="America/New_York"), Options(lang="en"))
     assert "2026-06-30 18:30" in new_york and "- Date: 2026-06-30\n" in new_york
+
+
+# The summary (#18) -------------------------------------------------------------------------
+
+
+def summary_of(text: str) -> str:
+    """The summary section: from its `##` to the first group's."""
+    start = text.index("\n## ") + 1
+    return text[start : text.index("\n## ", start) + 1]
+
+
+def test_the_summary_lists_the_five_most_liked_notes_ties_by_time_then_id() -> None:
+    """Most likes first; equal likes: the earlier note, then the lower id; five at most, and
+    notes nobody liked are not among them."""
+    notes = [
+        note(1, "en", likes=3, created_at="2026-11-26T09:20:00Z"),
+        note(2, "to", likes=3, created_at="2026-11-26T09:10:00Z"),
+        note(3, "tre", likes=5),
+        note(4, "fire", likes=1),
+        note(5, "fem", likes=1),
+        note(6, "seks", likes=1),
+        note(7, "sju", likes=0),
+        note(8, "åtte", likes=3, created_at="2026-11-26T09:10:00Z"),
+    ]
+    section = summary_of(render(archive(notes), Options(lang="en")))
+    tokens = MD.parse(section)
+    start = next(i for i, t in enumerate(tokens) if t.type == "ordered_list_open")
+    ranked = [
+        inline_text(tokens[i + 2])
+        for i in range(start, len(tokens))
+        if tokens[i].type == "list_item_open" and tokens[i].level == 1
+    ]
+    assert ranked == ["tre", "to", "åtte", "en", "fire"]
+    assert "**Most liked notes**\n\n1. tre\n\n   Kari · 5 likes\n\n2. to\n" in section
+
+
+def test_the_summary_has_the_ten_key_terms_of_the_notes_in_the_archives_language() -> None:
+    """The key terms of the archived notes' texts, at most ten, each with the number of notes
+    that mention it, after a label in the archive's language."""
+    bodies = [
+        "Sirkulære anskaffelser i kommunen",
+        "Flere sirkulære anskaffelser, takk",
+        "Leverandører må få krav om sirkulære anskaffelser",
+        *(f"Ord{n} og tiltak{n} for krav" for n in range(12)),
+    ]
+    data = archive([note(i, body) for i, body in enumerate(bodies, 1)])
+    expected = terms.key_terms(bodies, 10)
+    assert expected[:2] == [("krav", 13), ("sirkulære anskaffelser", 3)]
+    listed = ", ".join(f"{term} ({count})" for term, count in expected)
+    nb = summary_of(render(data, Options()))
+    assert f"\n**Nøkkelord** (innspill som nevner dem): {listed}\n" in nb
+    en = summary_of(render(data, Options(lang="en")))
+    assert f"\n**Key terms** (notes that mention them): {listed}\n" in en
+    assert len(expected) == 10
+
+
+def test_the_summary_counts_hidden_notes_only_when_they_are_included() -> None:
+    """A hidden note, however liked, and its words are in the summary only with include_hidden,
+    and then marked as hidden."""
+    data = archive(
+        [
+            note(1, "Synlige krav", likes=1),
+            note(2, "Skjulte hemmeligheter", likes=9, status="hidden"),
+        ]
+    )
+    plain = summary_of(render(data, Options(lang="en")))
+    assert "hemmeligheter" not in plain.lower() and "Hidden" not in plain
+    assert "1. Synlige krav\n\n   Kari · 1 like\n" in plain
+    included = summary_of(render(data, Options(lang="en", include_hidden=True)))
+    assert "1. Skjulte hemmeligheter\n\n   **Hidden** · Kari · 9 likes\n" in included
+    assert "hemmeligheter (1)" in included
+
+
+def test_an_anonymous_summary_names_nobody() -> None:
+    """With anonymous, the most liked notes' authors are numbered like everywhere else, the
+    summary first: no name is in the archive."""
+    data = people()
+    data["notes"][1]["likes"] = 4  # Ola's note is the most liked: Ola is Participant 1
+    text = render(data, Options(lang="en", anonymous=True))
+    assert "1. andre\n\n   Participant 1 · 4 likes\n" in summary_of(text)
+    assert "- andre\n\n  Participant 1 ·" in text
+    for name in ("Kari", "Ola", "Vert"):
+        assert name not in text
+
+
+def test_the_summary_is_the_same_whatever_order_the_notes_come_in() -> None:
+    """Ties in likes and in key terms are settled by the data, not by the input's order."""
+    notes = [note(i, f"Felles krav nummer{i % 3}", likes=i % 2) for i in range(1, 12)]
+    first = render(archive(notes), Options())
+    assert render(archive(list(reversed(notes))), Options()) == first
+    assert "**Mest likte innspill**" in first and "**Nøkkelord**" in first
+
+
+def test_no_summary_heading_when_there_is_nothing_to_summarise() -> None:
+    """Notes without likes, goals or a word that counts leave out the summary and its `##`;
+    a board without notes has none either (its line says there are no notes)."""
+    text = render(archive([note(1, "OK, ja!"), note(2, "12 3")]), Options(lang="en"))
+    assert "## Summary" not in text and "Key terms" not in text
+    assert "## Summary" not in render(archive([]), Options(lang="en"))
 
 
 # Targets ------------------------------------------------------------------------------------
@@ -332,9 +446,10 @@ def grouped() -> Archive:
 
 
 def bodies(text: str) -> list[str]:
-    """The first paragraph of each note (top-level item after the first `##`), in order."""
+    """The first paragraph of each note (top-level item after the first group's `##`), in
+    order."""
     tokens = MD.parse(text)
-    start = next(i for i, t in enumerate(tokens) if t.tag == "h2")
+    start = group_headings(tokens)[0]
     return [
         inline_text(tokens[i + 2])
         for i in range(start, len(tokens))
@@ -585,6 +700,7 @@ def user_archive(texts: UserText) -> Archive:
                 section_id=7,
                 sdgs=[12],
                 targets=["12.7", "12.a"],
+                likes=1,  # so the summary lists it as the most liked
                 link="https://example.org/a?b=c&d=<e>",
                 author={"id": 1, "name": texts.name},
                 comments=[comment(1, texts.comment, author={"id": 1, "name": texts.commenter})],
@@ -621,20 +737,53 @@ def skeleton(tokens: list[Token]) -> list[tuple[Any, ...]]:
     return shape
 
 
+def key_terms_paragraph(tokens: list[Token]) -> tuple[list[Token], Token | None]:
+    """The tokens without the summary's paragraph of key terms, and that paragraph's inline
+    (None when the document has none: a text may have no word that counts)."""
+    labels = {WORDS["nb"]["key_terms"], WORDS["en"]["key_terms"]}
+    for i, token in enumerate(tokens):
+        children = [c for c in token.children or [] if c.type != "text" or c.content]
+        if token.type == "inline" and len(children) > 1 and children[1].content in labels:
+            return tokens[: i - 1] + tokens[i + 2 :], token
+    return tokens, None
+
+
 def check_renders_literally(texts: UserText, group_by: GroupBy) -> None:
     """The export of `texts` has exactly the elements of a benign export, and each text in it."""
     options = Options(group_by=group_by, board_url="https://pinboard.example.no/b/webinar")
-    text = render(user_archive(texts), options)
+    data = user_archive(texts)
+    text = render(data, options)
     tokens = MD.parse(text)
-    baseline = MD.parse(render(user_archive(benign(texts)), options))
+    # The key terms come from the body's words: a benign body has none, so their paragraph is
+    # compared with what the body's words are instead.
+    tokens, found = key_terms_paragraph(tokens)
+    baseline, _ = key_terms_paragraph(MD.parse(render(user_archive(benign(texts)), options)))
     assert skeleton(tokens) == skeleton(baseline), text
+    expected = terms.key_terms([data["notes"][0]["body"]], 10)
+    if expected:
+        assert found is not None, text
+        assert [c.type for c in found.children or [] if c.content or c.type != "text"] == [
+            "strong_open",
+            "text",
+            "strong_close",
+            "text",
+        ], text
+        listed = ", ".join(f"{term} ({count})" for term, count in expected)
+        assert inline_text(found) == f"Nøkkelord (innspill som nevner dem): {listed}", text
+    else:
+        assert found is None, text
 
     inlines = [t for t in tokens if t.type == "inline"]
     assert inline_text(inlines[0]) == shown(texts.title), text
     if texts.description:
         assert inline_text(inlines[1]) == shown(texts.description), text
+    # The summary's most liked note: its body, then its author and likes.
+    ranked = next(i for i, t in enumerate(tokens) if t.type == "ordered_list_open")
+    liked, liked_facts = [t for t in tokens[ranked:] if t.type == "inline"][:2]
+    assert inline_text(liked) == shown(texts.body), text
+    assert inline_text(liked_facts) == shown(texts.name) + " · 1 liker", text
     # The one group heading, then the note: body, facts (author first), comment, its facts.
-    h2 = next(i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2")
+    h2 = group_headings(tokens)[0]
     group = inlines.index(tokens[h2 + 1])
     if group_by == "section":
         assert inline_text(inlines[group]) == shown(texts.section), text
@@ -661,7 +810,7 @@ def test_right_to_left_override_stays_inside_its_paragraph() -> None:
     """An RLO in a body ends with the body's paragraph: the facts line is a paragraph of its own."""
     text = render(archive([note(1, "\u202eabc")]), Options())
     tokens = MD.parse(text)
-    h2 = next(i for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2")
+    h2 = group_headings(tokens)[0]
     kinds = [t.type for t in tokens[h2 + 3 : h2 + 10]]
     assert kinds[:7] == [
         "bullet_list_open",

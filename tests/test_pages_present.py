@@ -1,10 +1,12 @@
 """The presenter view as a host shares it in Teams or Zoom (#17), in real headless Chromium: one
 screen at 1280×720 and 1920×1080 in every mode, no scrolling, the 17 goals with their names, a
-compact QR code, type large enough for the back of a room, the most liked notes live, and the
-join code when the board has one (never the slug)."""
+compact QR code, type large enough for the back of a room, the most liked notes live, the key
+terms of the board and of one goal, live (#18), and the join code when the board has one (never
+the slug)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +106,12 @@ def measure(page: Page) -> dict[str, Any]:
                 if (own) texts.push(parseFloat(getComputedStyle(el).fontSize));
               }
               const doc = document.documentElement;
+              const terms = [...document.querySelectorAll("#terms-cloud .term")];
               return {
+                terms: terms.map(box),
+                cloud: box(document.querySelector("#terms-cloud")),
+                termFont: terms.length ? Math.min(...terms.map((t) => parseFloat(
+                  getComputedStyle(t.querySelector(".term-text")).fontSize))) : null,
                 scrollHeight: doc.scrollHeight, scrollWidth: doc.scrollWidth,
                 innerHeight, innerWidth,
                 rows: [...document.querySelectorAll("#chart .chart-row")].map(box),
@@ -131,11 +138,12 @@ def save(page: Page, name: str) -> Path:
 def test_the_presenter_fits_one_shared_screen_in_every_mode(
     full: Board, open_at: OpenAt, width: int, height: int
 ) -> None:
-    """In each mode (board, most liked, slideshow, a goal's targets, opened from the slideshow
-    and back to it) the page does not scroll either way, all 17 goal rows and their names are
-    inside the viewport, the QR code is inside it and no bigger than its share, no most liked
-    note is cut off, the notes' text is at least 18 px and the chart's at least 16 px;
-    screenshots go to build/screenshots/."""
+    """In each mode (board, most liked, key terms, slideshow, a goal's targets, opened from the
+    slideshow and back to it) the page does not scroll either way, all 17 goal rows and their
+    names are inside the viewport, the QR code is inside it and no bigger than its share, no
+    most liked note is cut off, no key term overlaps another or leaves the stage, the notes'
+    text and the terms are at least 18 px and the chart's at least 16 px; screenshots go to
+    build/screenshots/."""
     page = open_at(f"{full.url}/present", width, height)
     expect(page.locator("#connection")).to_have_attribute("data-state", "live")
     expect(page.locator("#present-notes .note").first).to_be_visible()
@@ -143,6 +151,7 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
     modes = {
         "board": "#mode-board",
         "top": "#most-liked",
+        "terms": "#key-terms",
         "slides": "#slideshow",
         "targets": "#chart .chart-row >> nth=16",
     }
@@ -153,6 +162,8 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
             expect(items).to_have_count(5)
             cut = items.evaluate_all("els => els.filter(e => e.scrollHeight > e.clientHeight + 1)")
             assert cut == [], f"a most liked note is cut off at {width}×{height}"
+        if mode == "terms":
+            expect(page.locator("#terms-cloud .term").first).to_be_visible()
         if mode == "slides":
             expect(page.locator("#slide .note")).to_have_count(1)
         if mode == "targets":
@@ -173,11 +184,112 @@ def test_the_presenter_fits_one_shared_screen_in_every_mode(
         assert qr["width"] >= 90, "the QR code is too small to scan from a shared screen"
         assert qr["width"] <= QR_WIDTH_SHARE * width and qr["height"] <= QR_HEIGHT_SHARE * height
         assert m["chartFont"] >= 16
-        if mode != "targets":
+        if mode == "terms":
+            assert_terms_fit(m, where)
+        elif mode != "targets":
             assert m["noteFont"] is not None and m["noteFont"] >= NOTE_MIN_PX, where
         save(page, f"present-{mode}")
     page.locator("#targets-back").click()  # back to the mode the targets were opened from
     expect(page.locator("#slide .note")).to_be_visible()
+
+
+def assert_terms_fit(m: dict[str, Any], where: str) -> None:
+    """Several key terms, each inside the cloud, none over another, none under 18 px."""
+    terms, cloud = m["terms"], m["cloud"]
+    assert len(terms) >= 5, f"too few key terms shown, {where}"
+    for term in terms:
+        assert term["top"] >= cloud["top"] - 1 and term["bottom"] <= cloud["bottom"] + 1, where
+        assert term["left"] >= cloud["left"] - 1 and term["right"] <= cloud["right"] + 1, where
+    for i, a in enumerate(terms):
+        for b in terms[i + 1 :]:
+            apart = (
+                a["right"] <= b["left"]
+                or b["right"] <= a["left"]
+                or a["bottom"] <= b["top"]
+                or b["bottom"] <= a["top"]
+            )
+            assert apart, f"two key terms overlap, {where}"
+    assert m["termFont"] is not None and m["termFont"] >= NOTE_MIN_PX, where
+
+
+def terms_shown(page: Page) -> dict[str, int]:
+    """The key terms on the stage, each with the count it shows."""
+    return {
+        term["text"]: int(term["count"])
+        for term in page.locator("#terms-cloud .term").evaluate_all(
+            """els => els.map((e) => ({
+                 text: e.querySelector(".term-text").textContent,
+                 count: e.querySelector(".term-count").textContent }))"""
+        )
+    }
+
+
+def test_key_terms_show_a_term_of_several_notes_and_follow_new_notes_live(
+    server: Server, open_at: OpenAt
+) -> None:
+    """The key-terms mode shows a phrase written in three notes with its count; notes posted
+    while it is shown bring a new term and raise the count, and a burst of them costs a few
+    requests, not one per note."""
+    board = make_board(server)
+    token = board.join("Kari")["token"]
+    for text in ("Sirkulære anskaffelser nå", "Flere sirkulære anskaffelser", "Sirkulære "
+                 "anskaffelser i alle kommuner"):  # fmt: skip
+        board.post(token, text)
+    page = open_at(f"{board.url}/present", 1280, 720)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/terms" in r.url else None)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    page.locator("#key-terms").click()
+    expect(page.locator("#key-terms")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#terms-heading")).to_have_text("Nøkkelord i lappene")
+    sirk = page.locator("#terms-cloud .term", has_text="sirkulære anskaffelser")
+    expect(sirk.locator(".term-count")).to_have_text("3")
+    before = len(asked)
+    for number in range(8):
+        board.post(token, f"Lokale leverandører {number}")
+    board.post(token, "Sirkulære anskaffelser med lokale leverandører")
+    local = page.locator("#terms-cloud .term", has_text="lokale leverandører")
+    expect(local.locator(".term-count")).to_have_text("9", timeout=15_000)
+    expect(sirk.locator(".term-count")).to_have_text("4")
+    assert 1 <= len(asked) - before <= 4, asked[before:]
+    assert terms_shown(page)["lokale leverandører"] == 9
+
+
+def test_key_terms_of_a_goal_show_only_the_notes_of_that_goal(
+    server: Server, open_at: OpenAt
+) -> None:
+    """While the key terms are shown, choosing goal 13 in the chart shows the terms of goal
+    13's notes only, under a heading that names it; back to all goals shows the board's again;
+    in English too."""
+    board = make_board(server)
+    token = board.join("Ola")["token"]
+    for place in ("Oslo", "Bergen"):
+        board.post(token, f"Utslippsfrie byggeplasser i {place}", sdgs=[13])
+        board.post(token, f"Sirkulære møbler til {place}", sdgs=[12])
+    page = open_at(f"{board.url}/present", 1280, 720)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    page.locator("#key-terms").click()
+    cloud = page.locator("#terms-cloud")
+    expect(cloud.locator(".term", has_text="sirkulære møbler")).to_have_count(1)
+    goal = page.locator("#chart .chart-row").nth(12)
+    expect(goal).to_have_accessible_name(
+        re.compile(r"^13 Stoppe klimaendringene.*Vis nøkkelordene$")
+    )
+    goal.click()
+    expect(page.locator("#terms-heading")).to_have_text(
+        "13 Nøkkelord i mål 13: Stoppe klimaendringene"
+    )
+    expect(cloud.locator(".term", has_text="utslippsfrie byggeplasser")).to_have_count(1)
+    expect(cloud.locator(".term", has_text="møbler")).to_have_count(0)
+    shown = set(terms_shown(page))
+    assert "utslippsfrie byggeplasser" in shown
+    assert not shown & {"sirkulære møbler", "sirkulære", "møbler"}, shown
+    page.locator("#language").click()
+    expect(page.locator("#terms-heading")).to_have_text("13 Key terms in goal 13: Climate action")
+    page.locator("#terms-back").click()
+    expect(page.locator("#terms-heading")).to_have_text("Key terms in the notes")
+    expect(cloud.locator(".term", has_text="sirkulære møbler")).to_have_count(1)
+    expect(goal).to_be_focused()
 
 
 def test_most_liked_orders_by_likes_and_follows_a_like_made_live(

@@ -1,5 +1,8 @@
 """The Markdown archive of a board: one pure function from an `Archive` to CommonMark text.
 
+It opens with a summary (#18): the most liked notes, the key terms of the notes' texts
+(domain/terms.py) and the counts per goal and target; then the notes, grouped.
+
 The same archive and options give the same bytes (LF line ends, one final newline, no clock unless
 a generated-at time is passed in), so archives can be diffed and committed.
 
@@ -31,12 +34,16 @@ from zoneinfo import ZoneInfo
 from board.archive.contents import Archive, AuthorData, CommentData, NoteData, collect
 from board.domain.access import Credentials, authorised, require_moderator
 from board.domain.sdg import catalogue, targets
+from board.domain.terms import key_terms
 from board.store.db import Store
 
 GroupBy = Literal["sdg", "section", "time"]
 Lang = Literal["nb", "en"]
 GROUPINGS: tuple[GroupBy, ...] = ("sdg", "section", "time")
 LANGS: tuple[Lang, ...] = ("nb", "en")
+# The summary at the top (#18): this many most liked notes and key terms.
+SUMMARY_NOTES = 5
+SUMMARY_TERMS = 10
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -65,6 +72,10 @@ WORDS: dict[str, dict[str, str]] = {
         "target": "Target",
         "text": "Text",
         "participant": "Participant {n}",
+        "summary": "Summary",
+        "most_liked": "Most liked notes",
+        "key_terms": "Key terms",
+        "key_terms_counted": "notes that mention them",
     },
     "nb": {
         "date": "Dato",
@@ -93,6 +104,10 @@ WORDS: dict[str, dict[str, str]] = {
         # The targets' official bokmål texts are not in the catalogue (board/data/SOURCES.md).
         "text": "Tekst (engelsk)",
         "participant": "Deltaker {n}",
+        "summary": "Sammendrag",
+        "most_liked": "Mest likte innspill",
+        "key_terms": "Nøkkelord",
+        "key_terms_counted": "innspill som nevner dem",
     },
 }
 
@@ -138,15 +153,17 @@ def render(archive: Archive, options: Options) -> str:
         for goal in note["sdgs"]:
             counts[goal] += 1
     words = write.words
+    # The summary: the most liked notes, the key terms, then the tables of counts.
+    summary = write.summary(notes)
     if any(counts.values()):
-        blocks.append(
+        summary.append(
             f"| {words['goal']} | {words['name']} | {words['notes']} |\n| ---: | :--- | ---: |\n"
             + "\n".join(f"| {n} | {inline(names[n])} | {c} |" for n, c in counts.items() if c)
         )
     per_target = Counter(code for note in notes for code in note["targets"])
     if per_target:
         # Catalogue order; the codes are checked against the catalogue, the text is escaped.
-        blocks.append(
+        summary.append(
             f"| {words['target']} | {words['notes']} | {words['text']} |\n| :--- | ---: | :--- |\n"
             + "\n".join(
                 f"| {code} | {per_target[code]} | {inline(target['text']['en'])} |"
@@ -154,6 +171,9 @@ def render(archive: Archive, options: Options) -> str:
                 if code in per_target
             )
         )
+    if summary:
+        blocks.append(f"## {words['summary']}")
+        blocks.extend(summary)
     # Pinned first, then by time; the id settles ties so the order never depends on the input's.
     notes.sort(key=lambda n: (not n["pinned"], n["created_at"], n["id"]))
     for heading, group in _groups(archive, notes, options.group_by, write, names):
@@ -218,10 +238,33 @@ class _Writer:
             self.names[key] = done
         return done
 
-    def note(self, note: NoteData) -> str:
-        """A list item: the body, a line of facts, and the comments as a list inside it."""
-        if (done := self.written.get(note["id"])) is not None:
-            return done
+    def summary(self, notes: list[NoteData]) -> list[str]:
+        """The summary's blocks before the tables: the most liked notes (most likes first, then
+        the earliest, then by id; notes nobody liked are left out) as a numbered list, and the
+        key terms of the notes' texts in one paragraph; each left out when there is none."""
+        words, blocks = self.words, []
+        liked = sorted(
+            (n for n in notes if n["likes"] > 0),
+            key=lambda n: (-n["likes"], n["created_at"], n["id"]),
+        )[:SUMMARY_NOTES]
+        if liked:
+            items = []
+            for rank, note in enumerate(liked, 1):
+                facts = " · ".join(
+                    [*self.marks(note), self.author(note["author"]), self.likes(note)]
+                )
+                parts = [block(note["body"], "   ")] if note["body"] else []
+                items.append(f"{rank}. " + "\n\n   ".join([*parts, facts]))
+            blocks += [f"**{words['most_liked']}**", "\n\n".join(items)]
+        found = key_terms([note["body"] for note in notes], SUMMARY_TERMS)
+        if found:
+            listed = ", ".join(f"{inline(term)} ({count})" for term, count in found)
+            blocks.append(f"**{words['key_terms']}** ({words['key_terms_counted']}): {listed}")
+        return blocks
+
+    def marks(self, note: NoteData) -> list[str]:
+        """The bold status words of a note: deleted, pending or hidden (when those are in the
+        archive), pinned."""
         words, include_hidden = self.words, self.options.include_hidden
         marks = []
         if include_hidden and note["deleted_at"] is not None:
@@ -230,11 +273,21 @@ class _Writer:
             marks.append(words[note["status"]])
         if note["pinned"]:
             marks.append(words["pinned"])
-        facts = [f"**{mark}**" for mark in marks]
+        return [f"**{mark}**" for mark in marks]
+
+    def likes(self, note: NoteData) -> str:
+        return self.words["like" if note["likes"] == 1 else "likes"].format(n=note["likes"])
+
+    def note(self, note: NoteData) -> str:
+        """A list item: the body, a line of facts, and the comments as a list inside it."""
+        if (done := self.written.get(note["id"])) is not None:
+            return done
+        words, include_hidden = self.words, self.options.include_hidden
+        facts = self.marks(note)
         facts += [
             self.author(note["author"]),
             self.time(note["created_at"]),
-            words["like" if note["likes"] == 1 else "likes"].format(n=note["likes"]),
+            self.likes(note),
         ]
         if note["sdgs"]:
             facts.append(f"{words['sdgs']}: {', '.join(map(str, note['sdgs']))}")

@@ -492,6 +492,18 @@ class Stats(BaseModel):
     viewers: int = Field(description="Open live connections now")
 
 
+class KeyTerm(BaseModel):
+    term: str = Field(description="A word or two-word phrase, as most notes wrote it")
+    count: int = Field(description="How many of the counted notes contain it")
+
+
+class KeyTerms(BaseModel):
+    terms: list[KeyTerm] = Field(description="Most notes first, then alphabetically")
+    notes: int = Field(description="The notes counted: visible ones (of the goal, if asked)")
+    goal: int | None = Field(description="The goal asked for; null: the whole board")
+    seq: int = Field(description="The snapshot's seq the terms were counted at")
+
+
 class ModeratorCreate(Input):
     name: Annotated[str, _text(1, NAME_MAX), Trimmed, Storable]
 

@@ -217,6 +217,19 @@ def stats_view(
     return view
 
 
+def key_terms_view(
+    terms: list[tuple[str, int]], notes: int, goal: int | None, seq: int
+) -> dict[str, Any]:
+    """A board's or a goal's key terms (`GET …/terms`): each with the number of notes that
+    contain it, out of `notes` counted, as of the snapshot at `seq`."""
+    return {
+        "terms": [{"term": term, "count": count} for term, count in terms],
+        "notes": notes,
+        "goal": goal,
+        "seq": seq,
+    }
+
+
 def participant_created(participant: Participant, token: str) -> dict[str, Any]:
     """A participant who just joined, with their token (shown this once)."""
     return {"id": participant.id, "name": participant.name, "token": token}

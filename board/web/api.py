@@ -22,6 +22,7 @@ from board.domain.schemas import (
     CommentCreate,
     CommentPublic,
     EventsPage,
+    KeyTerms,
     LikeState,
     NoteCreate,
     NotePublic,
@@ -40,7 +41,7 @@ from board.domain.schemas import (
 from board.domain.tokens import matches
 from board.domain.views import board_created, suggestions_view
 from board.errors import ApiError
-from board.web import snapshots
+from board.web import key_terms, snapshots
 from board.web.assets import CATALOGUE, Assets, respond
 from board.web.http import (
     MAX_QUERY_INT,
@@ -360,6 +361,39 @@ async def get_stats(request: Request) -> Response:
     slug = request.path_params["slug"]
     viewers = request.app.state.hub.viewers  # open WebSockets on this board, in this process
     return JSONResponse(await call(request, boards.stats, slug, credentials(request), viewers))
+
+
+@operation(
+    "GET",
+    BOARD + "/terms",
+    "Key terms: the words and two-word phrases most visible notes share, each with the number "
+    "of notes that contain it (ETag: If-None-Match gives 304 while current)",
+    "anyone; visible notes only, for every role",
+    response=KeyTerms,
+    query=(
+        Query(
+            "goal",
+            (),
+            "Only the notes tagged with this goal; none: the whole board",
+            {"type": "integer", "minimum": 1, "maximum": 17},
+        ),
+        Query(
+            "limit",
+            (),
+            "How many terms at most",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": key_terms.MAX_LIMIT,
+                "default": key_terms.DEFAULT_LIMIT,
+            },
+        ),
+        IF_NONE_MATCH,
+    ),
+    cached=True,
+)
+async def get_key_terms(request: Request) -> Response:
+    return await key_terms.respond(request)
 
 
 EXPORT_QUERY = (

@@ -58,6 +58,14 @@ export function snapshot(slug, token) {
   return request("GET", boardPath(slug), { token, cache: "no-cache" });
 }
 
+/** The key terms of the board, or of one goal (#18). "no-cache": the server answers 304 while
+ * the board has not changed since, and the browser hands back its copy. */
+export function keyTerms(slug, { goal = null, limit = 20, token = null } = {}) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (goal !== null) query.set("goal", String(goal));
+  return request("GET", `${boardPath(slug)}/terms?${query}`, { token, cache: "no-cache" });
+}
+
 let catalogue = null;
 
 /**

@@ -164,6 +164,9 @@ export class GoalBars {
   constructor(catalogue, onpick) {
     this.counts = null;
     this.current = null;
+    // What choosing a row shows, said after its name: "targets", or "terms" while the
+    // presenter's key terms (#18) are shown, where a goal's terms take the targets' place.
+    this.shows = "targets";
     this.list = h("div", { class: "bar-chart", role: "group" });
     this.list.style.setProperty("--rows", String(catalogue.length));
     this.rows = catalogue.map((goal) => barRow({ key: goal.number, tag: String(goal.number), goal }, onpick));
@@ -178,9 +181,15 @@ export class GoalBars {
     for (const row of this.rows) {
       const n = counts.get(row.key);
       const name = goalName(row.goal);
-      row.hint.textContent = `. ${t("chart_show_targets")}`;
+      row.hint.textContent = `. ${this.shows === "terms" ? t("chart_show_terms") : t("chart_show_targets")}`;
       row.group.title = t("chart_bar", { n: row.key, name, count: n });
     }
+  }
+
+  /** Say what choosing a row shows: "targets" or "terms". */
+  setShows(what) {
+    this.shows = what;
+    if (this.counts) this.update(this.counts);
   }
 
   /** Mark the goal whose targets are shown (null: none). */

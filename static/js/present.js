@@ -1,7 +1,8 @@
 // The presenter view, /b/{slug}/present: what a host shares in Teams or Zoom. One screen, no
-// scrolling (#17): a stage in one of four modes (the board: large notes, pinned first, newest
-// next; the most liked notes; a slideshow; one goal's targets with their texts) beside a compact
-// QR code with the join address and code, and a live chart of notes per goal with their names.
+// scrolling (#17): a stage in one of five modes (the board: large notes, pinned first, newest
+// next; the most liked notes; the key terms of the board or of one goal (#18, terms.js); a
+// slideshow; one goal's targets with their texts) beside a compact QR code with the join address
+// and code, and a live chart of notes per goal with their names.
 
 import { startPage } from "./common.js";
 import { $, clear, h } from "./dom.js";
@@ -12,6 +13,7 @@ import { qrSvg } from "./qr.js";
 import { GoalBars, TargetBars } from "./chart.js";
 import { byNumber, goalName, paint } from "./sdg.js";
 import { newestFirst } from "./state.js";
+import { KeyTermsView } from "./terms.js";
 
 const page = new BoardPage();
 const { slug, state, counts, announcer } = page;
@@ -19,7 +21,8 @@ const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
 let targetChart = null;
-// What the stage shows: "board", "top" (most liked), "slides" or "targets" (one goal's).
+// What the stage shows: "board", "top" (most liked), "terms" (key terms), "slides" or "targets"
+// (one goal's).
 let mode = "board";
 let modeBefore = "board";
 // How many of the most liked notes the stage lists.
@@ -35,6 +38,19 @@ const wall = new Columns($("#present-notes"), {
 });
 const makeCard = (note) => new NoteCard(note, { goals });
 
+const keyTerms = new KeyTermsView({
+  slug,
+  state,
+  els: {
+    heading: $("#terms-heading"),
+    back: $("#terms-back"),
+    info: $("#terms-info"),
+    empty: $("#terms-empty"),
+    cloud: $("#terms-cloud"),
+  },
+  onBack: () => pickTermsGoal(null),
+});
+
 const updateCard = (change) => {
   const card = wall.cards.get(change.note.id);
   if (card) card.update(change.note);
@@ -47,6 +63,7 @@ page.follow({
     wall.fill(state.notes.values(), makeCard);
     counts.reset(state.notes.values(), () => true);
     renderJoin();
+    keyTerms.changed();
   },
   board() {
     page.renderHeading();
@@ -56,10 +73,12 @@ page.follow({
     counts.change(change.previous, change.note, () => true);
     wall.place(change.note, makeCard);
     if (change.live && !change.previous) announcer.note(change.note);
+    keyTerms.changed();
   },
   remove(change) {
     counts.change(change.previous, null, () => true);
     wall.remove(change.id);
+    keyTerms.changed();
   },
   likes: updateCard,
   comments: updateCard,
@@ -97,12 +116,13 @@ function renderJoin() {
 
 // --- modes --------------------------------------------------------------------------------
 
-const MODE_BUTTONS = { board: "#mode-board", top: "#most-liked", slides: "#slideshow" };
+const MODE_BUTTONS = { board: "#mode-board", top: "#most-liked", terms: "#key-terms", slides: "#slideshow" };
 
 /** Show one mode on the stage; choosing the mode shown again goes back to the board. */
 function setMode(next) {
   if (next === mode && next !== "board") next = "board";
   if (mode === "targets" && next !== "targets") closeTargets();
+  if (mode === "terms" && next !== "terms") closeTerms();
   mode = next;
   for (const [name, selector] of Object.entries(MODE_BUTTONS)) {
     $(selector).setAttribute("aria-pressed", String(name === mode));
@@ -111,7 +131,9 @@ function setMode(next) {
   $("#present-empty").hidden = mode !== "board" || !page.loaded || wallCount > 0;
   $("#top").hidden = mode !== "top";
   $("#targets").hidden = mode !== "targets";
+  $("#terms").hidden = mode !== "terms";
   if (mode === "top") renderTop();
+  if (mode === "terms") openTerms();
   if ((mode === "slides") !== slideshow.on) slideshow.toggle();
 }
 
@@ -166,6 +188,36 @@ function topItem(note, rank) {
     ),
     h("span", { class: "top-likes" }, h("span", { class: "heart", "aria-hidden": "true" }, "♥"), h("span", { class: "top-likes-text" }, t("likes", { n: note.likes }))),
   );
+}
+
+// --- key terms -----------------------------------------------------------------------------
+// While the key terms are shown, choosing a goal in the chart shows that goal's terms instead of
+// its targets; "Back to all goals" or Escape returns to the whole board's.
+
+// The chart is there once the catalogue is; the mode's button works before.
+function openTerms() {
+  if (chart) chart.setShows("terms");
+  keyTerms.show();
+}
+
+function closeTerms() {
+  keyTerms.hide();
+  pickTermsGoal(null, false);
+  if (chart) chart.setShows("targets");
+}
+
+function pickTermsGoal(goal, focus = true) {
+  const from = keyTerms.goal;
+  keyTerms.setGoal(goal);
+  if (chart) chart.mark(goal);
+  if (goal && focus) $("#terms-back").focus();
+  else if (from && focus) requestAnimationFrame(() => chart.focus(from));
+}
+
+/** A goal chosen in the chart: its key terms in that mode, its targets in every other. */
+function pickGoal(goal) {
+  if (mode === "terms") pickTermsGoal(goal);
+  else openTargets(goal);
 }
 
 // --- one goal's targets ---------------------------------------------------------------------
@@ -268,6 +320,7 @@ const slideshow = {
 function wireModes() {
   $("#mode-board").addEventListener("click", () => setMode("board"));
   $("#most-liked").addEventListener("click", () => setMode("top"));
+  $("#key-terms").addEventListener("click", () => setMode("terms"));
   $("#slideshow").addEventListener("click", () => setMode("slides"));
   $("#targets-back").addEventListener("click", () => setMode(modeBefore));
   $("#slide-prev").addEventListener("click", () => slideshow.step(-1));
@@ -277,6 +330,7 @@ function wireModes() {
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("select, input, textarea")) return;
     if (mode === "targets" && event.key === "Escape") setMode(modeBefore);
+    if (mode === "terms" && event.key === "Escape" && keyTerms.goal) pickTermsGoal(null);
     if (!slideshow.on) return;
     if (event.key === "ArrowRight" || event.key === "PageDown") slideshow.step(1);
     else if (event.key === "ArrowLeft" || event.key === "PageUp") slideshow.step(-1);
@@ -291,7 +345,8 @@ async function main() {
   const catalogue = await page.loadCatalogue();
   if (!catalogue) return;
   goals = byNumber(catalogue);
-  chart = new GoalBars(catalogue, openTargets);
+  chart = new GoalBars(catalogue, pickGoal);
+  if (mode === "terms") chart.setShows("terms");
   $("#chart").append(chart.el);
   renderChart();
   onLocale(() => {
@@ -301,6 +356,7 @@ async function main() {
     chart.relabel();
     if (targetChart) targetChart.relabel();
     renderTargetsHeading();
+    keyTerms.render(true);
     if (!page.loaded) return;
     wall.relabel();
     renderChart();

@@ -362,6 +362,31 @@ def test_letters_emoji_and_long_notes_come_back_whole(api: Api) -> None:
     assert book.properties.title == "Tavle for æøå ÆØÅ 🌍"
 
 
+def test_rows_are_as_tall_as_their_wrapped_text(api: Api) -> None:
+    """Neither Excel nor LibreOffice fits a row to wrapped text on opening a file, so the
+    workbook sets each row's height: one line as it is, three lines three lines high, the
+    longest note as high as a row can be."""
+    slug, key = api.create_board()
+    token = api.join(slug)["token"]
+    for text in ("Kort", "Én\nto\ntre", "lang tekst " * (NOTE_MAX // 11)):
+        api.note(slug, token, text)
+    sheet = workbook(xlsx(api.client, slug, key).content)["Innspill"]
+    heights = [sheet.row_dimensions[row].height for row in (2, 3, 4)]
+    assert heights == [None, 3 * spreadsheet.LINE_HEIGHT, spreadsheet.MAX_ROW_HEIGHT]
+    assert all(cell.alignment.wrap_text for cell in sheet[4] if cell.value is not None)
+
+
+def test_a_link_is_clickable_and_its_target_a_valid_uri(api: Api) -> None:
+    """A note's link is the cell's text as written and its hyperlink, with what a URI cannot
+    hold (`<`, `>`, æøå) percent-encoded in the target, which Excel refuses otherwise."""
+    slug, key = api.create_board()
+    link = "https://example.org/søk?q=<æ>&side=2#treff"
+    api.note(slug, api.join(slug)["token"], "Se lenken", link=link)
+    cell = workbook(xlsx(api.client, slug, key).content)["Innspill"]["K2"]
+    assert cell.value == link
+    assert cell.hyperlink.target == "https://example.org/s%C3%B8k?q=%3C%C3%A6%3E&side=2#treff"
+
+
 def test_characters_xml_cannot_hold_become_replacement_characters(api: Api) -> None:
     """Control characters that XML 1.0 cannot hold (which openpyxl refuses) become U+FFFD; CR LF
     becomes LF; tab stays."""

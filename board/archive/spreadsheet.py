@@ -1,8 +1,8 @@
 """The board as an Excel workbook for the organiser: one row per note, to sort, filter and count.
 
 `render` is a pure function from an `Archive` (the same read as the Markdown export) to the bytes
-of an .xlsx file, which Excel, LibreOffice and Numbers open. Sheet one holds the notes, with a
-bold, frozen header row and an autofilter; sheet two the number of notes and likes per goal.
+of an .xlsx file (Office Open XML, which Excel and LibreOffice read). Sheet one holds the notes,
+with a bold, frozen header row and an autofilter; sheet two the notes and likes per goal.
 Headers, status words and goal names are in the board's language or the one asked for; times are
 real date cells in the board's time zone, which the time column's header names.
 
@@ -143,8 +143,13 @@ EXCEL_HYPERLINKS: Final = 65_530
 # what is already escaped); anything else in a link (`<`, `"`, `æ`) is percent-encoded in the
 # hyperlink's target, which Excel refuses otherwise. The cell shows the link as written.
 _URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
-_TOP = Alignment(vertical="top")
-_COLUMN_STYLE = {"text": "wrap", "sdg_names": "wrap", "time": "time"}
+# Every cell at the top of its row and wrapped within its column's width.
+_ALIGN = Alignment(wrap_text=True, vertical="top")
+# Neither Excel nor LibreOffice makes a row taller for wrapped text when it opens a file (they do
+# when the text is typed), so each row's height is set from its longest text: lines of 15 points,
+# Excel's row for its 11-point default font, up to the 409 points a row can be.
+LINE_HEIGHT: Final = 15
+MAX_ROW_HEIGHT: Final = 409
 # Column widths in characters: at least the header, at most these, else the longest value.
 _WIDEST = {"text": 60, "sdg_names": 45, "section": 30, "author": 28, "link": 40}
 _WIDEST_OTHER = 24
@@ -231,9 +236,12 @@ def _notes_sheet(
         styles.apply(header_cell, "header")
         _put(header_cell, title)
     widths = {c: len(h) for c, h in zip(columns, header, strict=True)}
+    # row -> column -> text, for the row's height (a long time zone's name wraps the header)
+    texts: dict[int, dict[str, str]] = {1: dict(zip(columns, header, strict=True))}
     linked = 0
 
     for row, note in enumerate(notes, start=2):
+        texts[row] = {}
         values: dict[str, Any] = {
             "id": note["id"],
             "text": note["body"],
@@ -254,9 +262,8 @@ def _notes_sheet(
             if value == "":
                 continue  # no cell at all: what the autofilter lists as (Blanks)
             cell = _cell(sheet, row, index)
-            # Every cell at the top: a row is as tall as its longest text. The style comes
-            # first: applying a named style replaces the cell's quote prefix too.
-            style = _COLUMN_STYLE.get(column, "top")
+            # The style comes first: applying a named style replaces the quote prefix too.
+            style = "time" if column == "time" else "cell"
             if column == "color":
                 style = f"colour-{note['color']}"
             elif column == "link" and linked < EXCEL_HYPERLINKS:
@@ -264,17 +271,20 @@ def _notes_sheet(
                 style, linked = "link", linked + 1
             styles.apply(cell, style)
             if isinstance(value, str):
-                _put(cell, value)
-                widths[column] = max(widths[column], _longest_line(cell.value))
+                texts[row][column] = text = _put(cell, value)
+                widths[column] = max(widths[column], _longest_line(text))
             else:
                 cell.value = value
 
     widths["time"] = max(widths["time"], len(TIME_FORMAT))
     widths["id"] = max(widths["id"], len(str(notes[-1]["id"])) if notes else 0)
     for index, column in enumerate(columns, start=1):
-        widest = _WIDEST.get(column, _WIDEST_OTHER)
-        width = min(max(widths[column], len(header[index - 1])), widest) + 2
-        sheet.column_dimensions[get_column_letter(index)].width = width
+        widths[column] = min(widths[column], _WIDEST.get(column, _WIDEST_OTHER))
+        sheet.column_dimensions[get_column_letter(index)].width = widths[column] + 2
+    for row, row_texts in texts.items():
+        lines = max((_lines(text, widths[c]) for c, text in row_texts.items()), default=1)
+        if lines > 1:
+            sheet.row_dimensions[row].height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(notes) + 1}"
 
@@ -292,7 +302,9 @@ def _goals_sheet(
     for index, title in enumerate(
         (words["goal"], words["name"], words["notes"], words["likes"]), 1
     ):
-        _put(_cell(sheet, 1, index), title).font = Font(bold=True)
+        title_cell = _cell(sheet, 1, index)
+        title_cell.font = Font(bold=True)
+        _put(title_cell, title)
     for row, goal in enumerate(catalogue(), start=2):
         number = goal["number"]
         _cell(sheet, row, 1).value = number
@@ -326,11 +338,9 @@ class _Styles:
 
 def _style(name: str) -> NamedStyle:
     """The named style `pinboard-{name}`."""
-    style = NamedStyle(name=f"pinboard-{name}", alignment=_TOP)
+    style = NamedStyle(name=f"pinboard-{name}", alignment=_ALIGN)
     if name == "header":
         style.font = Font(bold=True)
-    elif name == "wrap":
-        style.alignment = Alignment(wrap_text=True, vertical="top")
     elif name == "time":
         style.number_format = TIME_FORMAT
     elif name == "link":
@@ -368,13 +378,14 @@ def _cell(sheet: Worksheet, row: int, column: int) -> Cell:
     return cell
 
 
-def _put(cell: Cell, text: str) -> Cell:
-    """`text` as a string cell, never a formula or an error value, whatever it starts with."""
-    cell.value = _clean(text)  # openpyxl types "=…" as a formula and "#N/A" as an error here
+def _put(cell: Cell, text: str) -> str:
+    """`text` as a string cell, never a formula or an error value, whatever it starts with;
+    returns the text as the cell holds it."""
+    cell.value = text = _clean(text)  # openpyxl types "=…" as a formula, "#N/A" as an error
     cell.data_type = "s"
-    if cell.value.startswith(FORMULA_START):
+    if text.startswith(FORMULA_START):
         cell.quotePrefix = True
-    return cell
+    return text
 
 
 def _clean(text: str) -> str:
@@ -388,8 +399,14 @@ def _uri(link: str) -> str:
     return quote(link, safe=_URI_SAFE)
 
 
-def _longest_line(text: Any) -> int:
-    return max((len(line) for line in str(text).split("\n")), default=0)
+def _lines(text: str, width: int) -> int:
+    """How many lines `text` takes wrapped at `width` characters, about: a column's width counts
+    digits, most letters are narrower, and wrapping at spaces leaves a line short."""
+    return sum(max(1, -(-len(line) // max(width, 1))) for line in text.split("\n"))
+
+
+def _longest_line(text: str) -> int:
+    return max(len(line) for line in text.split("\n"))
 
 
 def _public(note: NoteData) -> bool:

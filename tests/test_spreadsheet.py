@@ -363,9 +363,9 @@ def test_letters_emoji_and_long_notes_come_back_whole(api: Api) -> None:
 
 
 def test_rows_are_as_tall_as_their_wrapped_text(api: Api) -> None:
-    """Neither Excel nor LibreOffice fits a row to wrapped text on opening a file, so the
-    workbook sets each row's height: one line as it is, three lines three lines high, the
-    longest note as high as a row can be."""
+    """LibreOffice does not fit a row to wrapped text on opening a file, so the workbook sets
+    each row's height: one line as it is, three lines three lines high, the longest note as
+    high as a row can be."""
     slug, key = api.create_board()
     token = api.join(slug)["token"]
     for text in ("Kort", "Én\nto\ntre", "lang tekst " * (NOTE_MAX // 11)):

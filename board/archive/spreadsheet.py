@@ -145,9 +145,10 @@ EXCEL_HYPERLINKS: Final = 65_530
 _URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
 # Every cell at the top of its row and wrapped within its column's width.
 _ALIGN = Alignment(wrap_text=True, vertical="top")
-# Neither Excel nor LibreOffice makes a row taller for wrapped text when it opens a file (they do
-# when the text is typed), so each row's height is set from its longest text: lines of 15 points,
-# Excel's row for its 11-point default font, up to the 409 points a row can be.
+# LibreOffice (7.4) keeps a row one line high when it opens a file, however long its wrapped text
+# (its PDF of a workbook showed rows running into each other), so each row's height is set from
+# its longest text: lines of 15 points, Excel's row for its 11-point default font, up to the 409
+# points a row can be.
 LINE_HEIGHT: Final = 15
 MAX_ROW_HEIGHT: Final = 409
 # Column widths in characters: at least the header, at most these, else the longest value.

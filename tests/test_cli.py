@@ -354,7 +354,7 @@ def test_help_imports_click_and_the_command_modules_only(tmp_path: Path) -> None
     assert "click" in modules and "board.cli.main" in modules
     heavy = ("sqlalchemy", "sqlmodel", "alembic", "pydantic", "starlette", "uvicorn")
     heavy += ("websockets", "board.domain", "board.store", "board.archive", "board.app")
-    heavy += ("board.web", "board.live", "board.bench", "board.cli.server")
+    heavy += ("board.web", "board.live", "board.bench", "board.cli.server", "openpyxl")
     assert among(modules, heavy) == []
 
 
@@ -364,7 +364,7 @@ def test_list_imports_no_server(tmp_path: Path) -> None:
     modules = modules_after(env_for(tmp_path, None), "list")
     assert "board.domain.boards" in modules and "sqlalchemy" in modules
     heavy = ("starlette", "uvicorn", "websockets", "board.app", "board.web", "board.live")
-    heavy += ("board.archive", "board.bench", "board.cli.server")
+    heavy += ("board.archive", "board.bench", "board.cli.server", "openpyxl")
     assert among(modules, heavy) == []
 
 

@@ -1,6 +1,6 @@
-"""`board export` and `board import`: boards written to files (a Markdown archive or a JSON
-backup) and backups made into boards again. The exporter, the backup format and the store are
-imported when a command runs (board/cli/common.py says why)."""
+"""`board export` and `board import`: boards written to files (a Markdown archive, a spreadsheet
+or a JSON backup) and backups made into boards again. The exporters, the backup format and the
+store are imported when a command runs (board/cli/common.py says why)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ LANGS = ("nb", "en")
 @click.option(
     "--anonymous",
     is_flag=True,
-    help="Names become Deltaker/Participant 1, 2, … (Markdown only).",
+    help="Names become Deltaker/Participant 1, 2, … (Markdown and xlsx).",
 )
 @click.option(
     "--stamp", is_flag=True, help="Add when the file was made (it then differs each run)."
@@ -51,10 +51,11 @@ LANGS = ("nb", "en")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "json"]),
+    type=click.Choice(["md", "xlsx", "json"]),
     default="md",
     show_default=True,
-    help="md: the Markdown archive; json: a backup that `board import` reads.",
+    help="md: the Markdown archive; xlsx: a spreadsheet, one row per note; "
+    "json: a backup that `board import` reads.",
 )
 @click.option("--all", "every", is_flag=True, help="Every board, one file each (needs --dir).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Folder for --all.")
@@ -71,7 +72,8 @@ def export_command(
     every: bool,
     directory: str | None,
 ) -> None:
-    """Write a board as a Markdown archive or a JSON backup (or every board with --all)."""
+    """Write a board as a Markdown archive, a spreadsheet or a JSON backup (or every board with
+    --all)."""
     from board.archive import backup, export
     from board.archive import contents as archive
     from board.domain import boards
@@ -86,6 +88,13 @@ def export_command(
             "--group-by, --lang, --include-hidden, --anonymous and --stamp are for Markdown; "
             "a JSON backup always holds the whole board"
         )
+    if fmt == "xlsx" and (group_by or stamp):
+        raise click.UsageError(
+            "--group-by and --stamp are for Markdown; a spreadsheet has one row per note, "
+            "to sort and filter as you like"
+        )
+    if fmt == "xlsx" and slug is not None and output == "-" and sys.stdout.isatty():
+        raise click.UsageError("a spreadsheet is not for a terminal; write it with -o FILE.xlsx")
     settings = load_settings()
     store = open_store(settings)
 
@@ -101,6 +110,19 @@ def export_command(
             raise
         if fmt == "json":
             return backup.dump(data)
+        if fmt == "xlsx":
+            # Imported here: openpyxl takes a tenth of a second to load, which no other command
+            # should pay.
+            from board.archive import spreadsheet
+
+            return spreadsheet.render(
+                data,
+                spreadsheet.Options(
+                    lang=cast(export.Lang | None, lang),
+                    include_hidden=include_hidden,
+                    anonymous=anonymous,
+                ),
+            )
         options = export.Options(
             group_by=cast(export.GroupBy, group_by or "sdg"),
             lang=cast(export.Lang | None, lang),

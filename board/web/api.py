@@ -12,6 +12,7 @@ from typing import cast
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from board.archive import spreadsheet
 from board.archive.export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
 from board.domain import boards, notes, participants, suggest
 from board.domain.schemas import (
@@ -439,4 +440,36 @@ async def export_markdown(request: Request) -> Response:
         text.encode("utf-8"),
         media_type="text/markdown; charset=utf-8",
         headers={"Content-Disposition": f'inline; filename="{slug}.md"'},
+    )
+
+
+# The Markdown export's options that a spreadsheet has: it has one row per note, no grouping.
+WORKBOOK_QUERY = tuple(q for q in EXPORT_QUERY if q.name != "group_by")
+
+
+@operation(
+    "GET",
+    BOARD + "/export.xlsx",
+    "The board as a spreadsheet (.xlsx), one row per note (the same file as "
+    "`board export --format xlsx`), sent as an attachment",
+    "moderator",
+    response=bytes,
+    query=WORKBOOK_QUERY,
+    media_type=spreadsheet.MEDIA_TYPE,
+)
+async def export_workbook(request: Request) -> Response:
+    include_hidden, lang, anonymous = (
+        query_choice(request, q.name, q.values) for q in WORKBOOK_QUERY
+    )
+    slug = request.path_params["slug"]
+    options = spreadsheet.Options(
+        lang=cast(Lang, lang) if lang else None,
+        include_hidden=include_hidden == "true",
+        anonymous=anonymous == "true",
+    )
+    content = await call(request, spreadsheet.board_workbook, slug, credentials(request), options)
+    return Response(
+        content,
+        media_type=spreadsheet.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{slug}.xlsx"'},
     )

@@ -91,6 +91,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Success"}
     if op.response is str:
         success["content"] = {op.media_type: {"schema": {"type": "string"}}}
+    elif op.response is bytes:  # a file: OpenAPI's registered format for any sequence of octets
+        success["content"] = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
     elif op.response is not None:
         success["content"] = {op.media_type: {"schema": _ref(op.response)}}
     responses = {str(op.status): success}

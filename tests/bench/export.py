@@ -5,7 +5,8 @@
 Fills a fresh board (SQLite in a temporary folder unless --database-url is given) with notes of
 about 300 characters carrying 0-3 SDGs, some with links, and comments spread over them; then
 times, median of --runs: reading the board (archive.read), rendering the Markdown, writing the
-JSON backup, and the whole `board export SLUG -o FILE` command as a user runs it.
+spreadsheet (.xlsx), writing the JSON backup, and the whole `board export SLUG -o FILE` command
+as a user runs it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from board.archive import backup, export
+from board.archive import backup, export, spreadsheet
 from board.archive import contents as archive
 from board.domain.joincode import new_code
 from board.store import db
@@ -123,10 +124,15 @@ def main() -> None:
         data = archive.read(store, slug)
         options = export.Options(board_url=f"https://pinboard.example.no/b/{slug}")
         text = export.render(data, options)
-        print(f"{args.notes} notes, {args.comments} comments; Markdown {len(text) / 1e6:.1f} MB")
+        workbook = spreadsheet.render(data, spreadsheet.Options())
+        print(
+            f"{args.notes} notes, {args.comments} comments; Markdown {len(text) / 1e6:.1f} MB, "
+            f"spreadsheet {len(workbook) / 1e6:.1f} MB"
+        )
         steps = {
             "read the board": lambda: archive.read(store, slug),
             "render Markdown": lambda: export.render(data, options),
+            "write spreadsheet": lambda: spreadsheet.render(data, spreadsheet.Options()),
             "write JSON backup": lambda: backup.dump(data),
         }
         for name, step in steps.items():

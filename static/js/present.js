@@ -2,8 +2,10 @@
 // scrolling (#17): a stage in one of four modes (the board: large notes, pinned first, newest
 // next; the most liked notes; a slideshow; one goal's targets with their texts) beside a compact
 // QR code with the join address and code, and a live chart of notes per goal with their names.
+// In a blind round (#18) it shows how many notes wait to be revealed, not the notes; opened with a
+// moderator key (#key=…, from the console) it shows the held notes too, marked.
 
-import { startPage } from "./common.js";
+import { moderatorKey, startPage } from "./common.js";
 import { $, clear, h } from "./dom.js";
 import { formatTime, onLocale, t } from "./i18n.js";
 import { Columns, NoteCard } from "./notes.js";
@@ -15,6 +17,10 @@ import { newestFirst } from "./state.js";
 
 const page = new BoardPage();
 const { slug, state, counts, announcer } = page;
+// With a key the moderators' snapshot comes, pending and hidden notes too: only visible ones,
+// held or not, are shown.
+const key = moderatorKey(slug);
+const shown = (note) => note.status === "visible";
 const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
@@ -28,6 +34,7 @@ let wallCount = 0;
 
 const wall = new Columns($("#present-notes"), {
   compare: newestFirst,
+  matches: shown,
   onCount: (n) => {
     wallCount = n;
     $("#present-empty").hidden = mode !== "board" || !page.loaded || n > 0;
@@ -45,25 +52,39 @@ page.follow({
     page.renderHeading();
     wall.setSections([]);
     wall.fill(state.notes.values(), makeCard);
-    counts.reset(state.notes.values(), () => true);
+    counts.reset(state.notes.values(), shown);
     renderJoin();
+    renderHeld();
   },
   board() {
     page.renderHeading();
     renderJoin();
+    renderHeld();
   },
   note(change) {
-    counts.change(change.previous, change.note, () => true);
+    counts.change(change.previous, change.note, shown);
     wall.place(change.note, makeCard);
-    if (change.live && !change.previous) announcer.note(change.note);
+    if (change.live && shown(change.note) && !(change.previous && shown(change.previous))) announcer.note(change.note);
   },
   remove(change) {
-    counts.change(change.previous, null, () => true);
+    counts.change(change.previous, null, shown);
     wall.remove(change.id);
   },
   likes: updateCard,
   comments: updateCard,
+  held: renderHeld,
 });
+
+/** "12 notes waiting to be revealed" while a blind round is on: big on the stage, the notes
+ *  themselves only with a key. */
+function renderHeld() {
+  const box = $("#present-held");
+  const blind = Boolean(state.board && state.board.reveal === "blind");
+  box.hidden = !blind;
+  if (!blind) return;
+  box.classList.toggle("is-compact", Boolean(key));
+  box.textContent = key ? t("present_held_key", { n: state.held }) : t("present_held", { n: state.held });
+}
 // After each change is drawn, whatever it was: the charts, the top list and the slide shown.
 state.subscribe(() => {
   renderChart();
@@ -123,7 +144,7 @@ function byLikes(a, b) {
 }
 
 function renderTop() {
-  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && n.status === "visible");
+  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && shown(n));
   notes.sort(byLikes);
   const top = notes.slice(0, TOP);
   $("#top-empty").hidden = !page.loaded || top.length > 0;
@@ -205,7 +226,7 @@ const slideshow = {
   currentId: null,
 
   order() {
-    return [...state.notes.values()].sort(newestFirst);
+    return [...state.notes.values()].filter(shown).sort(newestFirst);
   },
 
   toggle() {
@@ -297,6 +318,7 @@ async function main() {
   onLocale(() => {
     page.renderViewers();
     renderJoin();
+    renderHeld();
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
     chart.relabel();
     if (targetChart) targetChart.relabel();
@@ -307,7 +329,20 @@ async function main() {
     if (mode === "top") renderTop();
     if (slideshow.on) slideshow.refresh();
   });
-  await page.live().start();
+  const live = page.live({
+    token: key,
+    onEvent(event) {
+      if (event.kind === "board.reveal") announcer.say(t("announce_revealed", { n: event.data.revealed }));
+    },
+    onFatal(error) {
+      if (key && (error.status === 401 || error.status === 403)) {
+        // A key that no longer works (revoked): the view everyone may see, without it.
+        sessionStorage.removeItem(`pinboard:moderator:${slug}`);
+        location.reload();
+      } else page.loadFailed(error);
+    },
+  });
+  await live.start();
 }
 
 main();

@@ -203,8 +203,9 @@ def test_before_the_reveal_only_the_author_and_moderators_have_a_held_note_after
                 await until(lambda r=reader: bool(r.events("comment.upsert")), "comment")
             for reader in (ola_live, viewer):
                 await until(
-                    lambda r=reader: [e["data"]["held"] for e in r.events("board.held")]
-                    == [1, 2, 3],
+                    lambda r=reader: (
+                        [e["data"]["held"] for e in r.events("board.held")] == [1, 2, 3]
+                    ),
                     f"{reader.name}: the counts",
                 )
             resumed = [

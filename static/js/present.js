@@ -19,8 +19,8 @@ const page = new BoardPage();
 const { slug, state, counts, announcer } = page;
 // With a key the moderators' snapshot comes, pending and hidden notes too: only visible ones,
 // held or not, are shown.
-const key = moderatorKey(slug);
-const shown = (note) => note.status === "visible";
+const moderatorKeyGiven = moderatorKey(slug);
+const onStage = (note) => note.status === "visible";
 const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
@@ -34,7 +34,7 @@ let wallCount = 0;
 
 const wall = new Columns($("#present-notes"), {
   compare: newestFirst,
-  matches: shown,
+  matches: onStage,
   onCount: (n) => {
     wallCount = n;
     $("#present-empty").hidden = mode !== "board" || !page.loaded || n > 0;
@@ -52,7 +52,7 @@ page.follow({
     page.renderHeading();
     wall.setSections([]);
     wall.fill(state.notes.values(), makeCard);
-    counts.reset(state.notes.values(), shown);
+    counts.reset(state.notes.values(), onStage);
     renderJoin();
     renderHeld();
   },
@@ -62,12 +62,12 @@ page.follow({
     renderHeld();
   },
   note(change) {
-    counts.change(change.previous, change.note, shown);
+    counts.change(change.previous, change.note, onStage);
     wall.place(change.note, makeCard);
-    if (change.live && shown(change.note) && !(change.previous && shown(change.previous))) announcer.note(change.note);
+    if (change.live && onStage(change.note) && !(change.previous && onStage(change.previous))) announcer.note(change.note);
   },
   remove(change) {
-    counts.change(change.previous, null, shown);
+    counts.change(change.previous, null, onStage);
     wall.remove(change.id);
   },
   likes: updateCard,
@@ -82,8 +82,8 @@ function renderHeld() {
   const blind = Boolean(state.board && state.board.reveal === "blind");
   box.hidden = !blind;
   if (!blind) return;
-  box.classList.toggle("is-compact", Boolean(key));
-  box.textContent = key ? t("present_held_key", { n: state.held }) : t("present_held", { n: state.held });
+  box.classList.toggle("is-compact", Boolean(moderatorKeyGiven));
+  box.textContent = moderatorKeyGiven ? t("present_held_key", { n: state.held }) : t("present_held", { n: state.held });
 }
 // After each change is drawn, whatever it was: the charts, the top list and the slide shown.
 state.subscribe(() => {
@@ -144,7 +144,7 @@ function byLikes(a, b) {
 }
 
 function renderTop() {
-  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && shown(n));
+  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && onStage(n));
   notes.sort(byLikes);
   const top = notes.slice(0, TOP);
   $("#top-empty").hidden = !page.loaded || top.length > 0;
@@ -226,7 +226,7 @@ const slideshow = {
   currentId: null,
 
   order() {
-    return [...state.notes.values()].filter(shown).sort(newestFirst);
+    return [...state.notes.values()].filter(onStage).sort(newestFirst);
   },
 
   toggle() {
@@ -330,12 +330,12 @@ async function main() {
     if (slideshow.on) slideshow.refresh();
   });
   const live = page.live({
-    token: key,
+    token: moderatorKeyGiven,
     onEvent(event) {
       if (event.kind === "board.reveal") announcer.say(t("announce_revealed", { n: event.data.revealed }));
     },
     onFatal(error) {
-      if (key && (error.status === 401 || error.status === 403)) {
+      if (moderatorKeyGiven && (error.status === 401 || error.status === 403)) {
         // A key that no longer works (revoked): the view everyone may see, without it.
         sessionStorage.removeItem(`pinboard:moderator:${slug}`);
         location.reload();

@@ -24,11 +24,11 @@ from board.domain.slug import generate_slug
 from board.domain.views import (
     board_listing,
     board_view,
+    comments_by_note,
     events_page,
     for_role,
     held_notes_view,
     note_view,
-    note_with_comments,
     reveal_view,
     section_view,
     sections_of,
@@ -221,7 +221,10 @@ def held_notes(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
             author = actor.participant.id if actor.participant is not None else None
             statement = statement.where(Note.author_id == author)
         rows = session.exec(statement.order_by(col(Note.id))).all()
-        notes = [note_with_comments(session, note, actor.is_moderator) for note in rows]
+        ids = [note.id for note in rows if note.id is not None]
+        comments = comments_by_note(session, ids)
+        moderator = actor.is_moderator
+        notes = [note_view(n, comments[i], moderator) for n, i in zip(rows, ids, strict=True)]
         return held_notes_view(notes)
 
 

@@ -6,7 +6,9 @@ The resume contract, in code:
 - Messages are one object or an array of objects; apply them in order.
 - Events are idempotent upserts keyed by id: an event at or below the last seq is skipped, and
   applying one twice would change nothing anyway.
-- On `reset`, reload the snapshot. On any close or error, reconnect after a random delay between
+- On `reset`, reload the snapshot. On `board.reveal` (a blind round revealed, #18), reload it too,
+  after a random wait of up to REVEAL_SPREAD (an audience does not ask at once), until it is at
+  least as new as the event. On any close or error, reconnect after a random delay between
   0 and min(10 s, 0.25 s × 2^attempt) ("full jitter": 500 phones do not return at once); resume.
   For 30 s after a close with 1012 (the server is restarting) the cap is 1 s instead of 10 s: the
   new process is about to answer, and backing off exponentially would only keep people waiting.
@@ -29,6 +31,8 @@ MAX_BACKOFF = 10.0
 RESTART_BACKOFF = 1.0
 RESTART_WINDOW = 30.0
 CLOSE_RESTART = 1012
+REVEAL_SPREAD = 2.0
+REVEAL_ATTEMPTS = 8
 
 
 def reconnect_delay(
@@ -53,10 +57,12 @@ class BoardState:
         self.seq: int | None = None
         self.board: dict[str, Any] = {}
         self.notes: dict[int, dict[str, Any]] = {}
+        self.held = 0  # notes a blind round holds: a count, not notes
 
     def load(self, snapshot: dict[str, Any]) -> None:
         self.board = snapshot["board"]
         self.notes = {note["id"]: note for note in snapshot["notes"]}
+        self.held = snapshot.get("held", 0)
         self.seq = snapshot["seq"]
 
     def apply(self, event: dict[str, Any]) -> bool:
@@ -66,6 +72,10 @@ class BoardState:
         kind, data = event["kind"], event["data"]
         if kind == "board.upsert":
             self.board = data
+        elif kind == "board.held":
+            self.held = data["held"]
+        elif kind == "board.reveal":  # the notes come with the snapshot `follow` fetches next
+            self.board, self.held = data["board"], 0
         elif kind == "note.upsert":
             self.notes[data["id"]] = data
         elif kind == "note.remove":
@@ -92,6 +102,22 @@ def fetch_snapshot(base_url: str, slug: str, token: str | None = None) -> dict[s
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return dict(json.load(response))
+
+
+async def reload_after_reveal(
+    base_url: str, slug: str, state: BoardState, seq: int, token: str | None = None
+) -> None:
+    """Load a snapshot at least as new as the `board.reveal` at `seq`, after a random wait of up
+    to REVEAL_SPREAD s; a copy a moment older (another process's) is asked for again."""
+    await asyncio.sleep(random.uniform(0, REVEAL_SPREAD))  # noqa: S311
+    for _ in range(REVEAL_ATTEMPTS):
+        snapshot = await asyncio.to_thread(fetch_snapshot, base_url, slug, token)
+        if snapshot["seq"] >= seq:
+            state.load(snapshot)
+            return
+        await asyncio.sleep(0.5)
+    state.seq = None  # the next connection starts from a snapshot again
+    raise TimeoutError("no snapshot as new as the reveal")
 
 
 async def follow(
@@ -124,8 +150,12 @@ async def follow(
                             state.load(
                                 await asyncio.to_thread(fetch_snapshot, base_url, slug, token)
                             )
-                        elif message["type"] == "event":
-                            state.apply(message)
+                        elif (
+                            message["type"] == "event"
+                            and state.apply(message)
+                            and message["kind"] == "board.reveal"
+                        ):
+                            await reload_after_reveal(base_url, slug, state, message["seq"], token)
                         if on_message is not None:
                             on_message(message)
         except (OSError, WebSocketException, TimeoutError) as exc:

@@ -33,7 +33,8 @@ BUDGET_SECONDS = 240
 
 def full_board(server: Server) -> Board:
     """Two sections and a note without one; goals, targets, likes, comments; one pinned note,
-    one hidden and one pending, so every kind of card and chip is on the pages."""
+    one hidden and one pending, and a blind round holding the moderator's note (#18), so every
+    kind of card, chip and notice is on the pages."""
     board = make_board(
         server,
         description="Del ett grep din virksomhet kan ta for å nå bærekraftsmålene.",
@@ -71,6 +72,8 @@ def full_board(server: Server) -> Board:
     board.api("PATCH", f"/notes/{notes[3]['id']}", board.key, json={"status": "hidden"})
     board.api("PATCH", "", board.key, json={"moderation": "pre"})
     board.post(board.join("Jonny")["token"], "Mobilitet og møbler i Ålesund.", sdgs=[11])
+    board.api("PATCH", "", board.key, json={"reveal": "blind"})
+    board.post(board.key, "Vertens idé, holdt til runden vises.", sdgs=[4])
     return board
 
 

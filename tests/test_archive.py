@@ -549,7 +549,7 @@ def test_import_keeps_the_join_code_and_an_old_backup_gets_a_new_one(tmp_path: P
     assert f"Join code: {code}\n" in moved.stdout
     old = tmp_path / "old.json"
     version_3 = valid_backup() | {"version": 3}
-    del version_3["board"]["code"]
+    del version_3["board"]["code"], version_3["board"]["reveal"], version_3["notes"][0]["held"]
     old.write_text(json.dumps(version_3), "utf-8")
     imported = run_board("import", str(old), env=env(there, tmp_path))
     assert imported.returncode == 0, imported.stderr
@@ -566,7 +566,7 @@ def test_backup_holds_no_secrets_and_is_versioned(api: Api, store: db.Store) -> 
     participant = api.join(slug, "Siri")
     raw = backup.dump(archive.read(store, slug))
     document = json.loads(raw)
-    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 4)
+    assert (document["format"], document["version"]) == ("sdg-pinboard-backup", 5)
     assert key.encode() not in raw and participant["token"].encode() not in raw
     assert b"hash" not in raw and b"token" not in raw
     assert [p["name"] for p in document["participants"]] == ["Kari", "Ola <b>", "", "", "Siri"]
@@ -577,7 +577,7 @@ def valid_backup() -> dict[str, Any]:
     t = "2026-11-26T09:15:00Z"
     return {
         "format": "sdg-pinboard-backup",
-        "version": 4,
+        "version": 5,
         "board": {
             "slug": "importert",
             "code": "K7MR4X",
@@ -590,6 +590,7 @@ def valid_backup() -> dict[str, Any]:
             "timezone": "Europe/Oslo",
             "word_filter": ["svindel", "kjøp billig"],
             "retention_days": 90,
+            "reveal": "blind",
             "created_at": t,
             "updated_at": t,
             "seq": 3,
@@ -619,6 +620,7 @@ def valid_backup() -> dict[str, Any]:
                 "deleted_at": None,
                 "flag_reason": None,
                 "edited_by_moderator": True,
+                "held": True,
                 "comments": [
                     {
                         "id": 2,
@@ -684,7 +686,9 @@ BAD_FILES = {
     "another format": (changed("format", "trello"), "not an SDG Pinboard backup"),
     "no version": (changed("version", KeyError), "version"),
     "version as text": (changed("version", "1"), "version"),
-    "newer version": (changed("version", 5), "version 5 backup, newer"),
+    "newer version": (changed("version", 6), "version 6 backup, newer"),
+    "held on an instant board": (changed("board.reveal", "instant"), 'reveal is not "blind"'),
+    "unknown reveal": (changed("board.reveal", "later"), "board.reveal"),
     "bad join code": (changed("board.code", "K0MR4X"), "board.code"),
     "dangling audit note": (changed("audit.0.note_id", 13), "audit.0.note_id 13"),
     "repeated audit id": (changed("audit.1.id", 30), "same id"),
@@ -725,14 +729,33 @@ def test_the_valid_backup_of_the_refusal_table_imports(tmp_path: Path) -> None:
 def test_a_version_1_backup_without_targets_imports_with_none(tmp_path: Path) -> None:
     """A file from before targets (version 1, no `targets`) imports; its notes have no targets."""
     old = valid_backup() | {"version": 1}
-    del old["board"]["code"]
+    del old["board"]["code"], old["board"]["reveal"], old["notes"][0]["held"]
     del old["notes"][0]["targets"]
     store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
     db.upgrade(store.engine)
     board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["notes"][0]["targets"]) == (4, [])
+    assert (again["version"], again["notes"][0]["targets"]) == (5, [])
     assert again["notes"][0]["sdgs"] == [12]
+    store.dispose()
+
+
+def test_a_version_4_backup_from_before_blind_rounds_imports_with_every_note_revealed(
+    tmp_path: Path,
+) -> None:
+    """A file from before #18 (version 4: no `reveal`, no `held`) imports as an instant board
+    whose notes everyone sees; the new file says version 5 and names both."""
+    old = valid_backup() | {"version": 4}
+    del old["board"]["reveal"], old["notes"][0]["held"]
+    store = db.Store(db.create_engine(f"sqlite:///{tmp_path / 'b.db'}"))
+    db.upgrade(store.engine)
+    board, _ = backup.restore(store, backup.parse(json.dumps(old).encode()))
+    again = json.loads(backup.dump(archive.read(store, board.slug)))
+    assert (again["version"], again["board"]["reveal"], again["notes"][0]["held"]) == (
+        5,
+        "instant",
+        False,
+    )
     store.dispose()
 
 
@@ -740,7 +763,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     """A file from before #7 (version 2: no audit, bans, flags, filter or retention) imports
     with none of them, and the new board's key is its owner key."""
     old = valid_backup() | {"version": 2}
-    del old["board"]["code"]
+    del old["board"]["code"], old["board"]["reveal"], old["notes"][0]["held"]
     del old["audit"], old["board"]["word_filter"], old["board"]["retention_days"]
     del old["participants"][0]["banned_at"]
     del old["notes"][0]["flag_reason"], old["notes"][0]["edited_by_moderator"]
@@ -748,7 +771,7 @@ def test_a_version_2_backup_without_an_audit_trail_imports(tmp_path: Path) -> No
     db.upgrade(store.engine)
     board, key = backup.restore(store, backup.parse(json.dumps(old).encode()))
     again = json.loads(backup.dump(archive.read(store, board.slug)))
-    assert (again["version"], again["audit"]) == (4, [])
+    assert (again["version"], again["audit"]) == (5, [])
     assert (again["board"]["word_filter"], again["board"]["retention_days"]) == ([], None)
     assert again["participants"][0]["banned_at"] is None
     assert (again["notes"][0]["flag_reason"], again["notes"][0]["edited_by_moderator"]) == (

@@ -108,3 +108,40 @@ async def _until(condition: Any, timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_client_holds_every_note_of_a_blind_round_once_it_is_revealed(tmp_path: Path) -> None:
+    """A viewer following a blind round gets the counts, none of the notes; after the reveal it
+    has every note, from the snapshot the event sends it to."""
+    env = board_env(tmp_path, admin_token=ADMIN_TOKEN)
+
+    async def scenario() -> tuple[int, int, BoardState]:
+        state, stop = BoardState(), asyncio.Event()
+        with serve(env) as server, httpx2.Client(base_url=server.url) as client:
+            created = client.post(
+                "/api/boards", json={"title": "Blind"}, headers=auth(ADMIN_TOKEN)
+            ).json()
+            slug, key = created["board"]["slug"], created["moderator_key"]
+            client.patch(f"/api/boards/{slug}", json={"reveal": "blind"}, headers=auth(key))
+            token = client.post(f"/api/boards/{slug}/participants").json()["token"]
+            following = asyncio.create_task(follow(server.url, slug, state, stop))
+            await _until(lambda: state.seq is not None)
+            for number in range(3):
+                posted = client.post(
+                    f"/api/boards/{slug}/notes",
+                    headers=auth(token),
+                    json={"client_id": uuid.uuid4().hex, "body": f"Blind {number}"},
+                )
+                assert posted.status_code == 201
+            await _until(lambda: state.held == 3)
+            during = len(state.notes)
+            client.patch(f"/api/boards/{slug}", json={"reveal": "instant"}, headers=auth(key))
+            await _until(lambda: len(state.notes) == 3)
+            stop.set()
+            await following
+        return during, state.held, state
+
+    during, held, state = asyncio.run(scenario())
+    assert (during, held, state.board["reveal"]) == (0, 0, "instant")
+    assert sorted(n["body"] for n in state.notes.values()) == ["Blind 0", "Blind 1", "Blind 2"]

@@ -123,13 +123,14 @@ def test_the_websocket_page_names_every_close_code_the_server_uses() -> None:
 
 
 def test_the_websocket_page_names_every_event_kind_the_rules_emit() -> None:
-    """Every kind written with `events.append(...)` or `events.Public(...)` in board/ appears in
-    docs/websocket.md's table of events."""
+    """Every kind written with `events.append(...)`, `events.Public(...)` or
+    `visibility.public(...)` in board/ appears in docs/websocket.md's table of events."""
     emitted = {
         kind
         for source in (ROOT / "board").rglob("*.py")
         for kind in re.findall(
-            r'events\.(?:append|Public)\([^"]*?"([a-z]+(?:\.[a-z]+)?)"', source.read_text("utf-8")
+            r'(?:events\.(?:append|Public)|visibility\.public)\([^"]*?"([a-z]+(?:\.[a-z]+)?)"',
+            source.read_text("utf-8"),
         )
     }
     assert len(emitted) >= 8, f"the event emitters were not found: {sorted(emitted)}"

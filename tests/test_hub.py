@@ -239,6 +239,70 @@ def test_viewers_never_get_moderator_only_events() -> None:
     assert all(m.seqs() == [1, 2] for m in moderators)
 
 
+def private(seq: int, author: int) -> Committed:
+    """An event about a note a blind round holds: its public view is the author's alone."""
+    data = {"id": seq, "body": f"Holdt {seq}"}
+    return Committed(1, seq, "note.upsert", data, "note.upsert", data, private_to=author)
+
+
+def test_an_event_about_a_held_note_reaches_moderators_and_its_authors_sockets_only() -> None:
+    """`private_to` 7: both of participant 7's sockets and the moderators get it, another
+    participant and a viewer do not, and everyone gets the next public event."""
+
+    async def scenario() -> dict[str, list[Socket]]:
+        hub = Hub(read_after=lambda board_id, after: asyncio.sleep(0, []))
+        seated: dict[str, list[Socket]] = {}
+        for name, who, moderator in [
+            ("author", "participant:7", False),
+            ("author", "participant:7", False),
+            ("other", "participant:8", False),
+            ("viewer", None, False),
+            ("moderator", "moderator:1", True),
+        ]:
+            socket = Socket()
+            client = Client(socket.send, moderator, 1000, who)
+            client.held = False
+            hub.join(1, client).start_at(0)
+            seated.setdefault(name, []).append(socket)
+        hub.publish([private(1, author=7), event(2)])
+        await settle()
+        return seated
+
+    seated = asyncio.run(scenario())
+    assert [s.seqs() for s in seated["author"]] == [[1, 2], [1, 2]]
+    assert [s.seqs() for s in seated["moderator"]] == [[1, 2]]
+    assert [s.seqs() for s in seated["other"] + seated["viewer"]] == [[2], [2]]
+
+
+def test_a_replay_from_memory_applies_the_same_rule_as_the_fan_out() -> None:
+    """The channel's memory replays a held note's event to its author alone (and moderators);
+    a viewer or another participant resuming from before it gets only the public events."""
+
+    async def scenario() -> dict[str, list[int]]:
+        hub = Hub(read_after=lambda board_id, after: asyncio.sleep(0, []))
+        seat(hub, 1)
+        hub.publish([event(1), private(2, author=7), event(3)])
+        await settle()
+        channel = hub.channels[1]
+        replays = {
+            "author": channel.replay(0, False, 100, "participant:7"),
+            "other": channel.replay(0, False, 100, "participant:8"),
+            "viewer": channel.replay(0, False, 100),
+            "moderator": channel.replay(0, True, 100, "moderator:1"),
+        }
+        return {
+            name: [json.loads(t)["seq"] for t in texts or []] for name, texts in replays.items()
+        }
+
+    replayed = asyncio.run(scenario())
+    assert replayed == {
+        "author": [1, 2, 3],
+        "other": [1, 3],
+        "viewer": [1, 3],
+        "moderator": [1, 2, 3],
+    }
+
+
 def test_a_socket_too_far_behind_is_stopped_with_1013_and_others_are_not() -> None:
     """A socket with more than `limit` messages waiting is stopped; writable ones keep going."""
 

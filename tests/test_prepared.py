@@ -85,6 +85,7 @@ def test_driver_errors_are_raised_as_sqlalchemy_errors(store: db.Store) -> None:
             "data": {},
             "public_kind": None,
             "public_data": None,
+            "private_to": None,
             "created_at": utcnow(),
         }
         events._INSERT_EVENT.all(session.connection(), taken)

@@ -402,6 +402,51 @@ def test_while_a_refresh_is_under_way_the_crowd_gets_the_outdated_copy(
     assert counter.calls == 2
 
 
+def test_after_a_reveal_a_request_waits_for_the_rebuild_instead_of_the_copy_from_before(
+    api: Api, store: Store
+) -> None:
+    """A reveal outdates the entry like any write, but a request that comes while its refresh is
+    under way waits for it: `board.reveal` sends every client to the snapshot for the notes the
+    round held, and a copy from before the reveal would not have them."""
+    slug, key = api.create_board()
+    token = api.join(slug)["token"]
+    path = f"/api/boards/{slug}"
+    assert api.client.patch(path, json={"reveal": "blind"}, headers=auth(key)).status_code == 200
+    api.note(slug, token, "Holdt tilbake")
+    gate = threading.Event()
+    gate.set()
+    counter = Counted(boards.snapshot_rows, gate)
+
+    async def unused(_board: int, _after: int) -> list[Any]:
+        return []
+
+    cache = Snapshots(store, Hub(unused), build=counter, clock=Clock())
+
+    async def scene() -> None:
+        old = await cache.get(slug, False)
+        assert b'"Holdt tilbake"' not in old.plain
+        revealed = api.client.patch(path, json={"reveal": "instant"}, headers=auth(key))
+        assert revealed.status_code == 200
+        with store.read() as session:
+            cache.committed(committed_after(session, old.board_id, old.seq))
+        gate.clear()
+        first = asyncio.create_task(cache.get(slug, False))
+        for _ in range(10_000):  # until the rebuild is under way, held by the gate
+            if counter.calls == 2:
+                break
+            await asyncio.sleep(0.001)
+        crowd = [asyncio.create_task(cache.get(slug, False)) for _ in range(10)]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in crowd)
+        gate.set()
+        fresh = await asyncio.wait_for(first, 30)
+        assert b'"Holdt tilbake"' in fresh.plain
+        assert [await task for task in crowd] == [fresh] * len(crowd)
+
+    asyncio.run(scene())
+    assert counter.calls == 2
+
+
 def test_only_an_outdated_entry_waits_out_the_spacing_between_builds(
     api: Api, store: Store
 ) -> None:

@@ -1,8 +1,9 @@
 """The JSON backup: a whole board written to a file, and a file made into a board again.
 
-The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 3 (version
+The file is an `Archive` (archive.py) as JSON, format "sdg-pinboard-backup", version 5 (version
 1 files, from before notes had targets, import with none; version 1 and 2 files, from before the
-audit trail, import without one); the models below say what each field may hold
+audit trail, import without one; files before version 5 import with no blind round: every note
+revealed, `reveal` "instant"); the models below say what each field may hold
 (docs/archive.md). Import checks the whole file against them before it writes anything, then
 recreates the board in one transaction with new ids and a new moderator key (keys and tokens
 are never in a backup: participants join again).
@@ -46,6 +47,7 @@ from board.domain.schemas import (
     Locale,
     Moderation,
     RetentionDays,
+    Reveal,
     Status,
     Storable,
     Targets,
@@ -103,6 +105,8 @@ class NoteRecord(Record):
     # Absent in version 1 and 2 files, made before the word filter.
     flag_reason: Annotated[Text, Field(max_length=200)] | None = None
     edited_by_moderator: bool = False
+    # Absent before version 5, made before blind rounds: every note was revealed.
+    held: bool = False
     comments: list[CommentRecord]
 
     @model_validator(mode="after")
@@ -150,6 +154,8 @@ class BoardRecord(Record):
         Field(max_length=500),
     ] = []
     retention_days: RetentionDays | None = None
+    # Version 5 (#18); older files had no blind rounds.
+    reveal: Reveal = "instant"
     created_at: Timestamp
     updated_at: Timestamp
     seq: Annotated[Count, Field(description="The board's last event number")]
@@ -169,7 +175,7 @@ class BackupFile(Record):
     """What a backup file must be, checked in full before an import writes anything."""
 
     format: Literal["sdg-pinboard-backup"]
-    version: Literal[1, 2, 3, 4]
+    version: Literal[1, 2, 3, 4, 5]
     board: BoardRecord
     sections: list[SectionRecord]
     participants: list[ParticipantRecord]
@@ -188,6 +194,9 @@ class BackupFile(Record):
                 raise ValueError(f"audit.{index}.note_id {entry.note_id} is not a note")
         if len({n.client_id for n in self.notes}) != len(self.notes):
             raise ValueError("two notes have the same client_id")
+        # Revealing a round lets go of every held note: only a blind board can hold one.
+        if self.board.reveal != "blind" and any(n.held for n in self.notes):
+            raise ValueError('a note is held but the board\'s reveal is not "blind"')
         for index, note in enumerate(self.notes):
             if note.section_id is not None and note.section_id not in sections:
                 raise ValueError(f"notes.{index}.section_id {note.section_id} is not a section")
@@ -299,6 +308,7 @@ def _insert_board(session: Session, saved: BoardData, slug: str) -> Board:
         timezone=saved["timezone"],
         word_filter=saved["word_filter"],
         retention_days=saved["retention_days"],
+        reveal=saved["reveal"],
         seq=saved["seq"],
         created_at=_utc(saved["created_at"]),
         updated_at=_utc(saved["updated_at"]),
@@ -378,6 +388,7 @@ def _insert_notes(
                 deleted_at=_utc_or_none(n["deleted_at"]),
                 flag_reason=n["flag_reason"],
                 edited_by_moderator=n["edited_by_moderator"],
+                held=n["held"],
             )
             for n in notes
         },

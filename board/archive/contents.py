@@ -25,8 +25,9 @@ from board.store.models import Audit, Board, Comment, Note, Participant, Section
 
 FORMAT: Final = "sdg-pinboard-backup"
 # 2: notes have `targets` (#8). 3: the audit trail, bans, flags, word filter, retention (#7).
-# 4: the board's join `code` (#17). Older files, without them, still import.
-VERSION: Final = 4
+# 4: the board's join `code` (#17). 5: the board's `reveal` and held notes (#18). Older files,
+# without them, still import.
+VERSION: Final = 5
 
 
 # The archive names authors as the API does.
@@ -61,6 +62,7 @@ class NoteData(TypedDict):
     deleted_at: datetime | None
     flag_reason: str | None  # why the word filter held it (moderators' eyes only)
     edited_by_moderator: bool
+    held: bool  # held by a blind round, not revealed yet
     comments: list[CommentData]
 
 
@@ -90,6 +92,7 @@ class BoardData(TypedDict):
     timezone: str
     word_filter: list[str]
     retention_days: int | None
+    reveal: str  # "blind" while a blind round holds new notes back
     created_at: datetime
     updated_at: datetime
     seq: int
@@ -176,13 +179,14 @@ def collect(session: Session, board: Board) -> Archive:
             "deleted_at": _utc_or_none(row[17]),
             "flag_reason": row[18],
             "edited_by_moderator": row[19],
+            "held": row[20],
             "comments": comments.get(row[0], []),
         }
         for row in _rows(
             session, Note, board, "id", "client_id", "section_id", "author_id", "author_name",
             "body", "link", "sdgs", "targets", "color", "status", "pinned", "position", "likes",
             "version", "created_at", "updated_at", "deleted_at", "flag_reason",
-            "edited_by_moderator",
+            "edited_by_moderator", "held",
         )
     ]  # fmt: skip
     audit: list[AuditData] = [
@@ -215,6 +219,7 @@ def collect(session: Session, board: Board) -> Archive:
             "timezone": board.timezone,
             "word_filter": list(board.word_filter),
             "retention_days": board.retention_days,
+            "reveal": board.reveal,
             "created_at": utc(board.created_at),
             "updated_at": utc(board.updated_at),
             "seq": board.seq,

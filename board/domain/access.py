@@ -30,6 +30,8 @@ class BoardRules(Protocol):
     def require_sdg(self) -> bool: ...
     @property
     def word_filter(self) -> list[str]: ...
+    @property
+    def reveal(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Rules:
     moderation: str
     require_sdg: bool
     word_filter: list[str]
+    reveal: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,7 @@ _RULES_SELECT = sa.select(
     col(Board.moderation),
     col(Board.require_sdg),
     col(Board.word_filter),
+    col(Board.reveal),
 ).where(col(Board.slug) == sa.bindparam("slug"))
 _RULES = Prepared(_RULES_SELECT)
 _RULES_LOCKED = Prepared(_RULES_SELECT.with_for_update())
@@ -213,6 +217,12 @@ def require_owner(actor: Actor, _board: BoardRules | None = None) -> None:
     require_moderator(actor)
     if not (actor.is_admin or (actor.moderator is not None and actor.moderator.owner)):
         raise ApiError(403, "owner_only", "only the board's owner key may manage moderator keys")
+
+
+def require_token(actor: Actor, _board: BoardRules | None = None) -> None:
+    """Anyone with a token: a participant or a moderator (viewers have nothing of their own)."""
+    if actor.role == "viewer":
+        raise ApiError(401, "token_required", "send a participant token or moderator key")
 
 
 def require_participant(actor: Actor) -> Holder:

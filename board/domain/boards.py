@@ -10,17 +10,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from board.domain import audit, joincode, tokens
-from board.domain.access import Credentials, authorised, load_board, require_moderator
+from board.domain import audit, joincode, tokens, visibility
+from board.domain.access import (
+    Credentials,
+    authorised,
+    load_board,
+    require_moderator,
+    require_token,
+)
 from board.domain.notes import note_changed
 from board.domain.schemas import BoardCreate, BoardUpdate, SectionCreate, SectionUpdate
 from board.domain.slug import generate_slug
 from board.domain.views import (
     board_listing,
     board_view,
+    comments_by_note,
     events_page,
     for_role,
+    held_notes_view,
     note_view,
+    reveal_view,
     section_view,
     sections_of,
     snapshot_view,
@@ -135,11 +144,12 @@ class SnapshotRows:
     moderator: bool
     board: dict[str, Any]
     notes: list[tuple[Row, list[Row]]]
+    held: int  # notes a blind round holds: everyone gets the count, moderators the notes too
 
     def view(self) -> dict[str, Any]:
-        """`{board, notes, seq}`: the snapshot as the API answers it."""
+        """`{board, notes, held, seq}`: the snapshot as the API answers it."""
         notes = [note_view(note, comments, self.moderator) for note, comments in self.notes]
-        return snapshot_view(self.board, notes, self.seq)
+        return snapshot_view(self.board, notes, self.held, self.seq)
 
 
 def snapshot_rows(store: Store, slug: str, moderator: bool) -> SnapshotRows:
@@ -160,14 +170,16 @@ _NOTES = (
                 Note.id, Note.client_id, Note.section_id, Note.author_id, Note.author_name,
                 Note.body, Note.link, Note.sdgs, Note.targets, Note.color, Note.status,
                 Note.pinned, Note.position, Note.likes, Note.created_at, Note.updated_at,
-                Note.version, Note.edited_by_moderator, Note.flag_reason,
+                Note.version, Note.edited_by_moderator, Note.held, Note.flag_reason,
             )
         )
     )
     .where(col(Note.board_id) == sa.bindparam("board_id"), col(Note.deleted_at).is_(None))
     .order_by(col(Note.pinned).desc(), col(Note.position), col(Note.id).desc())
 )  # fmt: skip
-_VISIBLE_NOTES = _NOTES.where(col(Note.status) == "visible")
+# Everyone but moderators shares one snapshot: a participant's own held notes are not in it
+# (GET …/notes/held gives them to their author).
+_VISIBLE_NOTES = _NOTES.where(visibility.EVERYONE_SEES)
 # Every live comment of the board: for everyone but moderators, some belong to notes they do not
 # see and are never shown; one indexed condition reads faster than a list of a thousand note ids.
 _COMMENTS = (
@@ -192,7 +204,28 @@ def _snapshot_rows(session: Session, board: Board, moderator: bool) -> SnapshotR
     for comment in connection.execute(_COMMENTS, params):
         comments[comment.note_id].append(comment)
     view = board_view(board, sections_of(session, board.id), moderator)
-    return SnapshotRows(board.id, board.seq, moderator, view, [(n, comments[n.id]) for n in notes])
+    rows = [(n, comments[n.id]) for n in notes]
+    held = visibility.held_count(session, board.id)
+    return SnapshotRows(board.id, board.seq, moderator, view, rows, held)
+
+
+def held_notes(store: Store, slug: str, creds: Credentials) -> dict[str, Any]:
+    """`{notes}`: the notes a blind round holds that the asker may see: a participant's own
+    (the shared snapshot leaves them out), every one for moderators. Oldest first."""
+    with store.read() as session:
+        board, actor = authorised(session, slug, creds, require_token)
+        statement = select(Note).where(
+            Note.board_id == board.id, col(Note.deleted_at).is_(None), visibility.HELD
+        )
+        if not actor.is_moderator:
+            author = actor.participant.id if actor.participant is not None else None
+            statement = statement.where(Note.author_id == author)
+        rows = session.exec(statement.order_by(col(Note.id))).all()
+        ids = [note.id for note in rows if note.id is not None]
+        comments = comments_by_note(session, ids)
+        moderator = actor.is_moderator
+        notes = [note_view(n, comments[i], moderator) for n, i in zip(rows, ids, strict=True)]
+        return held_notes_view(notes)
 
 
 def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[str, Any]:
@@ -202,20 +235,54 @@ def catch_up(store: Store, slug: str, after: int, creds: Credentials) -> dict[st
         if after > board.seq:
             raise ApiError(409, "reset", "since is ahead of this board; reload the snapshot")
         assert board.id is not None
-        page, last = events.since(session, board.id, after, actor.is_moderator)
+        participant = actor.participant.id if actor.participant is not None else None
+        page, last = events.since(
+            session, board.id, after, actor.is_moderator, participant=participant
+        )
         return events_page(page, last or board.seq, last is not None)
 
 
 def update_board(
     store: Store, slug: str, change: BoardUpdate, creds: Credentials
 ) -> dict[str, Any]:
+    """Change the settings that the request sends. `reveal` from "blind" to "instant" reveals
+    the round: see `_reveal`. To "blind" again starts a new round (what was revealed stays)."""
     with store.write() as session:
         board, actor = authorised(session, slug, creds, require_moderator, lock=True)
         before, after = _apply(board, change)
         if not after:
             return board_view(board, sections_of(session, board.id), True)  # type: ignore[arg-type]
         audit.record(session, board, actor, "settings", before=before, after=after)
+        if before.get("reveal") == "blind":
+            return _reveal(session, board)
         return _board_changed(session, board)
+
+
+def _reveal(session: Session, board: Board) -> dict[str, Any]:
+    """Let go of every note the blind round held, in this transaction, with one event for all:
+    `board.reveal` carries the board and how many notes everyone can see now, and clients fetch
+    the (shared, compressed) snapshot rather than each socket being sent the round note by note
+    (docs/performance.md measures both). Returns the moderators' view of the board."""
+    assert board.id is not None
+    revealed = visibility.held_count(session, board.id)
+    session.execute(
+        sa.update(Note)
+        .where(col(Note.board_id) == board.id, col(Note.held).is_(True))
+        .values(held=False)
+    )
+    board.updated_at = utcnow()
+    session.add(board)
+    session.flush()
+    view = board_view(board, sections_of(session, board.id), moderator=True)
+    events.append(
+        session,
+        board.id,
+        "board.reveal",
+        f"board:{board.id}",
+        reveal_view(view, revealed),
+        events.Public("board.reveal", reveal_view(for_role(view, False), revealed)),
+    )
+    return view
 
 
 def _apply(
@@ -324,15 +391,22 @@ def stats(
 ) -> dict[str, Any]:
     with store.read() as session:
         board, actor = authorised(session, slug, creds)
-        rows = session.exec(
-            select(Note.status, Note.sdgs, Note.targets, Note.section_id).where(
-                Note.board_id == board.id, col(Note.deleted_at).is_(None)
-            )
+        rows = session.execute(
+            sa.select(
+                col(Note.status),
+                col(Note.sdgs),
+                col(Note.targets),
+                col(Note.section_id),
+                col(Note.held),
+            ).where(col(Note.board_id) == board.id, col(Note.deleted_at).is_(None))
         ).all()
-        counted = [r for r in rows if actor.is_moderator or r[0] == "visible"]
-        per_goal = Counter(goal for _, goals, _, _ in counted for goal in goals)
-        per_target = Counter(code for _, _, codes, _ in counted for code in codes)
-        per_section = Counter(section_id for _, _, _, section_id in counted)
+        counted = [
+            r for r in rows if actor.is_moderator or visibility.seen_by_everyone(r.status, r.held)
+        ]
+        held = sum(r.status == "visible" and r.held for r in rows)
+        per_goal = Counter(goal for r in counted for goal in r.sdgs)
+        per_target = Counter(code for r in counted for code in r.targets)
+        per_section = Counter(r.section_id for r in counted)
         sections = sections_of(session, board.id)  # type: ignore[arg-type]
         participants = session.exec(
             select(func.count())
@@ -341,7 +415,8 @@ def stats(
         ).one()
         return stats_view(
             len(counted),
-            sum(r[0] == "pending" for r in rows) if actor.is_moderator else None,
+            sum(r.status == "pending" for r in rows) if actor.is_moderator else None,
+            held,
             per_goal,
             per_target,
             per_section,

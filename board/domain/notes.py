@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from board.domain import audit, sdg, wordfilter
+from board.domain import audit, sdg, visibility, wordfilter
 from board.domain.access import (
     Actor,
     BoardRules,
@@ -26,6 +26,7 @@ from board.domain.views import (
     comment_ref,
     comment_view,
     for_role,
+    held_view,
     like_state,
     likes_view,
     note_view,
@@ -69,27 +70,40 @@ def note_changed(
     """Append the event for a note's new state and return the moderators' view of the note
     (`{id}` once deleted); `for_role` cuts it down for anyone else.
 
-    Viewers get a removal when the note leaves `visible`. A `new` note has no comments to read.
+    Viewers get a removal when the note leaves `visible`. A note a blind round holds is its
+    author's alone (visibility.public), and everyone learns the new count when it starts or
+    stops counting (`board.held`). A `new` note has no comments to read.
     """
     assert note.id is not None
     removed = ref(note.id)
+    visible = note.deleted_at is None and note.status == "visible"
     if note.deleted_at is not None:
-        events.append(
-            session,
-            note.board_id,
-            "note.remove",
-            f"note:{note.id}",
-            removed,
-            events.Public("note.remove", removed) if was_visible else None,
-        )
-        return removed
-    view = note_view(note, [], True) if new else note_with_comments(session, note, True)
-    if note.status == "visible":
-        public: events.Public | None = events.Public("note.upsert", for_role(view, False))
+        public = visibility.public(note, "note.remove", removed) if was_visible else None
+        events.append(session, note.board_id, "note.remove", f"note:{note.id}", removed, public)
+        view = removed
     else:
-        public = events.Public("note.remove", removed) if was_visible else None
-    events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
+        view = note_view(note, [], True) if new else note_with_comments(session, note, True)
+        if visible:
+            public = visibility.public(note, "note.upsert", for_role(view, False))
+        else:
+            public = visibility.public(note, "note.remove", removed) if was_visible else None
+        events.append(session, note.board_id, "note.upsert", f"note:{note.id}", view, public)
+    if note.held and visible != was_visible:
+        held_changed(session, note.board_id)
     return view
+
+
+def held_changed(session: Session, board_id: int) -> None:
+    """Tell everyone how many notes the blind round holds now: the count, never the notes."""
+    data = held_view(visibility.held_count(session, board_id))
+    events.append(
+        session,
+        board_id,
+        "board.held",
+        f"board:{board_id}",
+        data,
+        events.Public("board.held", data),
+    )
 
 
 def post_note(
@@ -125,6 +139,8 @@ def post_note(
                 "color": spec.color,
                 "status": "pending" if pre_moderated or flag else "visible",
                 "flag_reason": flag,
+                # A blind round holds what is posted in it, the moderators' notes too.
+                "held": board.reveal == "blind",
             }
             # A client_id already used on this board fails here, before any event.
             note = session.connection().execute(_INSERT_NOTE, values).one()
@@ -411,14 +427,8 @@ def set_like(
 
 def likes_changed(session: Session, note: Note) -> None:
     data = likes_view(note)
-    events.append(
-        session,
-        note.board_id,
-        "likes",
-        f"note:{note.id}:likes",
-        data,
-        events.Public("likes", data) if note.status == "visible" else None,
-    )
+    public = visibility.public(note, "likes", data) if note.status == "visible" else None
+    events.append(session, note.board_id, "likes", f"note:{note.id}:likes", data, public)
 
 
 def add_comment(
@@ -441,35 +451,27 @@ def add_comment(
 
 
 def comment_changed(session: Session, comment: Comment, note: Note) -> None:
-    public = note.status == "visible"
+    """The event for a comment; those on a held note are its author's alone, as the note."""
+    shown = note.status == "visible"
     if comment.deleted_at is not None:
         removed = comment_ref(comment)
-        events.append(
-            session,
-            note.board_id,
-            "comment.remove",
-            f"comment:{comment.id}",
-            removed,
-            events.Public("comment.remove", removed) if public else None,
-        )
-        return
-    view = comment_view(comment)
-    events.append(
-        session,
-        note.board_id,
-        "comment.upsert",
-        f"comment:{comment.id}",
-        view,
-        events.Public("comment.upsert", view) if public else None,
-    )
+        public = visibility.public(note, "comment.remove", removed) if shown else None
+        kind, data = "comment.remove", removed
+    else:
+        data = comment_view(comment)
+        public = visibility.public(note, "comment.upsert", data) if shown else None
+        kind = "comment.upsert"
+    events.append(session, note.board_id, kind, f"comment:{comment.id}", data, public)
 
 
 def _note(session: Session, board: Board, note_id: int, actor: Actor) -> Note:
-    """A live note of this board that the actor may see (pending and hidden: moderators, author)."""
+    """A live note of this board that the actor may see (pending and hidden: moderators, author;
+    held by a blind round: moderators, author)."""
     note = session.get(Note, note_id)
     if note is None or note.board_id != board.id or note.deleted_at is not None:
         raise not_found("note")
-    if note.status != "visible" and not (actor.is_moderator or _is_author(actor, note)):
+    hidden_from_others = note.status != "visible" or note.held
+    if hidden_from_others and not (actor.is_moderator or _is_author(actor, note)):
         raise not_found("note")
     return note
 

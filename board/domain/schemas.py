@@ -32,6 +32,8 @@ COLORS = ("yellow", "orange", "pink", "purple", "blue", "green", "white")
 Color = Literal["yellow", "orange", "pink", "purple", "blue", "green", "white"]
 Status = Literal["pending", "visible", "hidden"]
 Moderation = Literal["pre", "post"]
+# "blind": notes posted now are held until a moderator reveals them (domain/visibility.py).
+Reveal = Literal["instant", "blind"]
 Locale = Literal["nb", "en"]
 TARGET_COUNT = 169
 # What text fields are trimmed of: Unicode's White_Space, spelled out, because `\s` means
@@ -259,6 +261,11 @@ class BoardUpdate(Input):
     retention_days: RetentionDays | None = Field(
         None, description="Days after creation when `board purge` anonymises it; null: never"
     )
+    reveal: Reveal | None = Field(
+        None,
+        description='"blind" starts a blind round: notes posted from now on are held, seen by '
+        'their authors and the moderators only; "instant" reveals every held note at once',
+    )
 
 
 class SectionCreate(Input):
@@ -386,6 +393,9 @@ class BoardPublic(BaseModel):
     retention_days: int | None = Field(
         description="Days after creation when the board is anonymised; null: kept as it is"
     )
+    reveal: Reveal = Field(
+        description='"blind" while a blind round holds new notes back; "instant" otherwise'
+    )
     word_filter: list[str] | None = Field(None, description="Moderators only")
     sections: list[SectionPublic]
     created_at: datetime
@@ -423,6 +433,10 @@ class NotePublic(BaseModel):
     updated_at: datetime
     version: int
     edited_by_moderator: bool = Field(description="A moderator changed what the note says")
+    held: bool = Field(
+        description="Held by a blind round: only its author and the moderators see it until "
+        "a moderator reveals the round"
+    )
     flag_reason: str | None = Field(
         None, description="Moderators only: why the note waits for approval (the word filter)"
     )
@@ -430,8 +444,19 @@ class NotePublic(BaseModel):
 
 class Snapshot(BaseModel):
     board: BoardPublic
-    notes: list[NotePublic]
+    notes: list[NotePublic] = Field(
+        description="Moderators: every live note; everyone else: the visible ones a blind round "
+        "does not hold (a participant's own held notes: GET …/notes/held)"
+    )
+    held: int = Field(description="Notes a blind round holds, waiting to be revealed")
     seq: int = Field(description="The board's last event; pass it as `since` to resume")
+
+
+class HeldNotes(BaseModel):
+    notes: list[NotePublic] = Field(
+        description="Held notes the caller may see, oldest first: a participant's own, all of "
+        "them for moderators"
+    )
 
 
 class BoardCreated(BaseModel):
@@ -481,8 +506,12 @@ class SectionCount(BaseModel):
 
 
 class Stats(BaseModel):
-    notes: int = Field(description="Visible notes (moderators: all notes but deleted ones)")
+    notes: int = Field(
+        description="Visible notes not held by a blind round (moderators: all notes but "
+        "deleted ones); per goal, target and section alike"
+    )
     pending: int | None = Field(None, description="Notes awaiting approval; moderators only")
+    held: int = Field(description="Notes a blind round holds, waiting to be revealed")
     sdgs: list[SdgCount]
     targets: list[TargetCount] = Field(
         description="Notes per target, every target in catalogue order"

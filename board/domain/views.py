@@ -89,6 +89,7 @@ def board_view(
         "require_sdg": board.require_sdg,
         "timezone": board.timezone,
         "retention_days": board.retention_days,
+        "reveal": board.reveal,
         "sections": [section_view(s) for s in sections],
         "created_at": timestamp(board.created_at),
     }
@@ -150,6 +151,7 @@ def note_view(
         "updated_at": timestamp(note.updated_at),
         "version": note.version,
         "edited_by_moderator": note.edited_by_moderator,
+        "held": note.held,
     }
     if moderator:
         view["flag_reason"] = note.flag_reason
@@ -182,9 +184,27 @@ def like_state(note: Note, liked: bool) -> dict[str, Any]:
     return likes_view(note) | {"liked": liked}
 
 
-def snapshot_view(board: dict[str, Any], notes: list[dict[str, Any]], seq: int) -> dict[str, Any]:
-    """`{board, notes, seq}`; snapshots.py writes the same bytes without building this dict."""
-    return {"board": board, "notes": notes, "seq": seq}
+def snapshot_view(
+    board: dict[str, Any], notes: list[dict[str, Any]], held: int, seq: int
+) -> dict[str, Any]:
+    """`{board, notes, held, seq}`; snapshots.py writes the same bytes without building this
+    dict."""
+    return {"board": board, "notes": notes, "held": held, "seq": seq}
+
+
+def held_view(held: int) -> dict[str, Any]:
+    """`{held}`: how many notes a blind round holds, as the `board.held` event tells everyone."""
+    return {"held": held}
+
+
+def reveal_view(board: dict[str, Any], revealed: int) -> dict[str, Any]:
+    """What `board.reveal` tells: the board as it is now, and how many notes became visible."""
+    return {"board": board, "revealed": revealed}
+
+
+def held_notes_view(notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """`{notes}`: the held notes the asker may see (GET …/notes/held)."""
+    return {"notes": notes}
 
 
 def events_page(page: list[dict[str, Any]], seq: int, more: bool) -> dict[str, Any]:
@@ -194,6 +214,7 @@ def events_page(page: list[dict[str, Any]], seq: int, more: bool) -> dict[str, A
 def stats_view(
     notes: int,
     pending: int | None,
+    held: int,
     per_goal: Counter[int],
     per_target: Counter[str],
     per_section: Counter[int | None],
@@ -201,12 +222,14 @@ def stats_view(
     participants: int,
     viewers: int,
 ) -> dict[str, Any]:
-    """The board's numbers; `pending` only for moderators (None leaves it out). Every goal and
-    target is listed, and the notes outside any section last."""
+    """The board's numbers; `pending` only for moderators (None leaves it out); `held`, what a
+    blind round holds, for everyone. Every goal and target is listed, and the notes outside any
+    section last."""
     view: dict[str, Any] = {"notes": notes}
     if pending is not None:
         view["pending"] = pending
     view |= {
+        "held": held,
         "sdgs": [{"number": n, "notes": per_goal[n]} for n in sdg.GOAL_NUMBERS],
         "targets": [{"code": c, "notes": per_target[c]} for c in sdg.targets()],
         "sections": [{"id": s.id, "title": s.title, "notes": per_section[s.id]} for s in sections]

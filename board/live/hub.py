@@ -7,9 +7,13 @@ of order), so the channel reads the missing ones from the database, the source o
 going on.
 
 Each event is encoded once per role (moderator, everyone else) and serialised into one frame
-that every writable socket gets as it is. Each client has a bounded queue that only fills while
-its socket cannot take more; a client whose socket stops reading fills only its own queue, and is
-then closed with 1013 (it resumes from its last seq).
+that every writable socket gets as it is. An event whose public view is one participant's alone
+(`Committed.private_to`: their note, held by a blind round) goes to the moderators and to that
+participant's sockets, and is replayed, from memory or from the log, by the same rule.
+
+Each client has a bounded queue that only fills while its socket cannot take more; a client
+whose socket stops reading fills only its own queue, and is then closed with 1013 (it resumes
+from its last seq).
 """
 
 from __future__ import annotations
@@ -60,6 +64,14 @@ CLOSE_RESTART = 1012
 CLOSE_POLICY = 1008
 # Events that end someone's access: their sockets close at once, in every process.
 ENDS_ACCESS = {"participant.ban": "participant", "moderator.revoke": "moderator"}
+# Events that send every client to the snapshot (their replay cannot carry what changed: the
+# notes a blind round held): a snapshot from before one must not be served (web/snapshots.py).
+SNAPSHOT_BARRIERS = {"board.reveal"}
+
+
+def private_who(private_to: int | None) -> str | None:
+    """Whose sockets (`Client.who`) get an event's public view meant for one participant."""
+    return None if private_to is None else f"participant:{private_to}"
 
 
 class Handoff:
@@ -220,9 +232,14 @@ class Channel:
         # No fan-out starts before this loop time (see COSTLY_FLUSH); the one scheduled for it.
         self.flush_at = 0.0
         self.flush_timer: asyncio.TimerHandle | None = None
-        # (seq, when delivered, text for everyone or None, text for moderators), every seq
-        # from the first one kept up to self.seq: see RECENT_EVENTS.
-        self.recent: deque[tuple[int, float, str | None, str]] = deque(maxlen=RECENT_EVENTS)
+        # (seq, when delivered, public text or None, text for moderators, whose alone the public
+        # text is or None: everyone's), every seq from the first one kept up to self.seq: see
+        # RECENT_EVENTS.
+        self.recent: deque[tuple[int, float, str | None, str, str | None]] = deque(
+            maxlen=RECENT_EVENTS
+        )
+        # The seq of the last SNAPSHOT_BARRIERS event delivered, 0 before any.
+        self.barrier = 0
 
     def start_at(self, seq: int) -> None:
         """Set the starting point from a database read, if no other client set it first."""
@@ -230,9 +247,13 @@ class Channel:
             self.seq = self.started = seq
             self._drain()
 
-    def replay(self, since: int | None, moderator: bool, limit: int) -> list[str] | None:
-        """The encoded events after `since` for a client that joined this channel, from memory;
-        None when they are not all here (the database must answer: a replay, or a reset)."""
+    def replay(
+        self, since: int | None, moderator: bool, limit: int, who: str | None = None
+    ) -> list[str] | None:
+        """The encoded events after `since` for a client that joined this channel (whose access
+        is `who`), from memory; None when they are not all here (the database must answer: a
+        replay, or a reset). The rule is the log's (`events.since`): a public view meant for
+        one participant goes to them alone."""
         if self.seq is None or (since is not None and since > self.seq):
             return None
         if since is None or since == self.seq:
@@ -244,8 +265,12 @@ class Channel:
             return None
         kept = itertools.islice(self.recent, since + 1 - self.recent[0][0], None)
         if moderator:
-            return [moderator_text for _, _, _, moderator_text in kept]
-        return [text for _, _, text, _ in kept if text is not None]
+            return [moderator_text for _, _, _, moderator_text, _ in kept]
+        return [
+            text
+            for _, _, text, _, only in kept
+            if text is not None and (only is None or only == who)
+        ]
 
     def receive(self, events: list[Committed]) -> None:
         """Deliver events in seq order, all that are ready in one go (one frame per client)."""
@@ -334,18 +359,30 @@ class Channel:
             for client in self.clients:
                 if client.who == who:
                     client.stop(CLOSE_POLICY, "access revoked")
+        if event.kind in SNAPSHOT_BARRIERS:
+            self.barrier = event.seq
         # Both views are encoded whoever is connected now: the replays from memory need them.
-        public, full = event.view(False), event.view(True)
+        # A private one is the public view, meant for one participant: the same single encode.
+        only = private_who(event.private_to)
+        public, full = event.view(False, event.private_to), event.view(True)
         assert full is not None  # moderators see every event
         text = encode(public) if public is not None else None
         moderator_text = encode(full)
         if event.kind in REWRITES_HISTORY:
             self.recent.clear()
-        self.recent.append((event.seq, time.monotonic(), text, moderator_text))
+        self.recent.append((event.seq, time.monotonic(), text, moderator_text, only))
+        if only is None:
+            for client in self.clients:
+                if client.moderator:
+                    client.push(event.seq, moderator_text)
+                elif text is not None:
+                    client.push(event.seq, text)
+            return
+        # About a held note: nobody but the moderators and its author's sockets hears of it.
         for client in self.clients:
             if client.moderator:
                 client.push(event.seq, moderator_text)
-            elif text is not None:
+            elif text is not None and client.who == only:
                 client.push(event.seq, text)
 
     def presence_changed(self) -> None:

@@ -17,15 +17,22 @@ PAGE_SIZE = 500
 
 @dataclass(frozen=True)
 class Public:
-    """What viewers and participants get for an event (moderators always get the full one)."""
+    """What viewers and participants get for an event (moderators always get the full one):
+    everyone, or only the participant `private_to` (the author of a note a blind round holds)."""
 
     kind: str
     data: dict[str, Any]
+    private_to: int | None = None
 
 
 @dataclass(frozen=True)
 class Committed:
-    """An event after commit, with both views: what the hub fans out and Redis carries."""
+    """An event after commit, with both views: what the hub fans out and Redis carries.
+
+    `private_to` travels with it, so every process (and every replay, from memory or from the
+    log) applies the same rule without looking anything up: the public view is that
+    participant's alone. A message from a process that predates it has none: everyone's.
+    """
 
     board_id: int
     seq: int
@@ -33,17 +40,25 @@ class Committed:
     data: dict[str, Any]
     public_kind: str | None
     public_data: dict[str, Any] | None
+    private_to: int | None = None
 
     @classmethod
     def of(cls, event: Event) -> Committed:
         return cls(
-            event.board_id, event.seq, event.kind, event.data, event.public_kind, event.public_data
+            event.board_id,
+            event.seq,
+            event.kind,
+            event.data,
+            event.public_kind,
+            event.public_data,
+            event.private_to,
         )
 
-    def view(self, moderator: bool) -> dict[str, Any] | None:
+    def view(self, moderator: bool, participant: int | None = None) -> dict[str, Any] | None:
+        """The event as a moderator, or as anyone else (a participant: by their id), sees it."""
         if moderator:
             return {"type": "event", "seq": self.seq, "kind": self.kind, "data": self.data}
-        if self.public_kind is None:
+        if self.public_kind is None or not sees_private(self.private_to, participant):
             return None
         return {
             "type": "event",
@@ -75,11 +90,17 @@ _INSERT_EVENT = Prepared(
                 "data",
                 "public_kind",
                 "public_data",
+                "private_to",
                 "created_at",
             )
         }
     )
 )
+
+
+def sees_private(private_to: int | None, participant: int | None) -> bool:
+    """Whether a non-moderator gets a public view meant for `private_to` (None: everyone)."""
+    return private_to is None or private_to == participant
 
 
 def next_seq(session: Session, board_id: int) -> int:
@@ -112,6 +133,7 @@ def append(
         data,
         public.kind if public else None,
         public.data if public else None,
+        public.private_to if public else None,
     )
     _INSERT_EVENT.all(
         session.connection(),
@@ -123,6 +145,7 @@ def append(
             "data": data,
             "public_kind": event.public_kind,
             "public_data": event.public_data,
+            "private_to": event.private_to,
             "created_at": utcnow(),
         },
     )
@@ -132,9 +155,15 @@ def append(
 
 
 def since(
-    session: Session, board_id: int, after: int, moderator: bool, limit: int = PAGE_SIZE
+    session: Session,
+    board_id: int,
+    after: int,
+    moderator: bool,
+    limit: int = PAGE_SIZE,
+    participant: int | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Events after `after` the role may see, and the last seq scanned when the page was full."""
+    """Events after `after` the role may see (a participant, by id, also their own private
+    ones), and the last seq scanned when the page was full."""
     statement = (
         select(Event)
         .where(Event.board_id == board_id, Event.seq > after)
@@ -142,10 +171,16 @@ def since(
         .limit(limit)
     )
     if not moderator:
-        # Filtering in SQL keeps a moderator-only burst from filling the page with nothing.
-        statement = statement.where(col(Event.public_kind).is_not(None))
+        # Filtering in SQL keeps a moderator-only burst (or a blind round of others' notes)
+        # from filling the page with nothing. The same rule as `sees_private`.
+        mine: sa.ColumnElement[bool] = col(Event.private_to).is_(None)
+        if participant is not None:
+            mine = sa.or_(mine, col(Event.private_to) == participant)
+        statement = statement.where(col(Event.public_kind).is_not(None), mine)
     rows = session.exec(statement).all()
-    events = [v for row in rows if (v := Committed.of(row).view(moderator)) is not None]
+    events = [
+        v for row in rows if (v := Committed.of(row).view(moderator, participant)) is not None
+    ]
     return events, rows[-1].seq if len(rows) == limit else None
 
 

@@ -47,6 +47,11 @@ class Board(SQLModel, table=True):
     )
     # Days after creation when `board purge` anonymises the board; NULL keeps it as it is.
     retention_days: int | None = None
+    # "blind": notes posted now are held back from everyone but their author and the moderators
+    # until a moderator reveals them (sets "instant" again); see domain/visibility.py.
+    reveal: str = Field(
+        default="instant", max_length=8, sa_column_kwargs={"server_default": "instant"}
+    )
     # The last event sequence number handed out; see events.append() for why it lives here.
     seq: int = 0
     created_at: datetime = _timestamp()
@@ -121,6 +126,8 @@ class Note(SQLModel, table=True):
     edited_by_moderator: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false()}
     )
+    # Posted during a blind round and not revealed yet: its author and the moderators see it.
+    held: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     deleted_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -164,6 +171,9 @@ class Event(SQLModel, table=True):
     # The version viewers and participants get; NULL when they get nothing.
     public_kind: str | None = Field(default=None, max_length=20)
     public_data: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # Set: the public version is this participant's alone (their note, held by a blind round).
+    # Kept in the row, and carried with the event, so every process decides alike, unaided.
+    private_to: int | None = None
     created_at: datetime = _timestamp()
 
 

@@ -24,6 +24,7 @@ from board.domain.schemas import (
     CommentPublic,
     EventsPage,
     KeyTerms,
+    HeldNotes,
     LikeState,
     NoteCreate,
     NotePublic,
@@ -236,6 +237,19 @@ async def post_note(request: Request) -> Response:
         request, notes.post_note, request.path_params["slug"], spec, credentials(request)
     )
     return JSONResponse(note, status_code=201 if created else 200)
+
+
+@operation(
+    "GET",
+    BOARD + "/notes/held",
+    "The notes a blind round holds that the caller may see: the shared snapshot leaves a "
+    "participant's own out",
+    "participant (their own) or moderator (all)",
+    response=HeldNotes,
+)
+async def held_notes(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    return JSONResponse(await call(request, boards.held_notes, slug, credentials(request)))
 
 
 @operation(

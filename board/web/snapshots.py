@@ -25,6 +25,10 @@ queries and JSON) does not keep up. So:
   before the refresh: a crowd does not queue behind every write, and the resume contract covers
   it (the page replays the events after the snapshot's `seq` from the WebSocket, from the
   channel's memory: hub.RECENT_EVENTS).
+- **Except across a reveal.** An entry from before a board's last `board.reveal` is never
+  served outdated, and is rebuilt at once: the event tells every client to fetch the snapshot
+  (its replay cannot carry the notes the blind round held), so a copy without them would only
+  send each client back for another. The crowd waits for one build instead.
 - **Rebuilds of an outdated entry start at least `GAP_FACTOR` times the last build's duration
   apart, at most `MAX_AGE`.** A board that changes all the time under a crowd costs at most a
   twentieth of a core, while a small board (and the test suite) barely waits for its rebuild.
@@ -63,7 +67,7 @@ from starlette.responses import Response
 from board.domain.access import Credentials, board_rules
 from board.domain.boards import SnapshotRows, snapshot_rows
 from board.domain.views import note_view
-from board.live.hub import Hub
+from board.live.hub import SNAPSHOT_BARRIERS, Hub
 from board.store.db import Store
 from board.store.events import Committed
 from board.web.compression import LEVEL, accepts_gzip
@@ -126,7 +130,12 @@ def encode(rows: SnapshotRows, memo: Memo, started: float) -> tuple[Entry, Memo]
     """The entry for a snapshot, JSON as `JSONResponse` writes it, and the memo for the next
     build. Only notes whose rows changed since the last build are encoded."""
     notes, memo = encode_notes(rows, memo)
-    plain = b'{"board":%s,"notes":[%s],"seq":%d}' % (dumps(rows.board), b",".join(notes), rows.seq)
+    plain = b'{"board":%s,"notes":[%s],"held":%d,"seq":%d}' % (
+        dumps(rows.board),
+        b",".join(notes),
+        rows.held,
+        rows.seq,
+    )
     # mtime=0: the same JSON gives the same bytes in every process.
     gzipped = gzip.compress(plain, compresslevel=LEVEL, mtime=0)
     digest = hashlib.blake2b(plain, digest_size=8).hexdigest()
@@ -200,6 +209,8 @@ class Snapshots:
         self._bytes = 0
         # The highest seq this process committed per board. One int per board written here.
         self._committed: dict[int, int] = {}
+        # The last `board.reveal` this process committed per board (see `behind_barrier`).
+        self._barriers: dict[int, int] = {}
 
     def committed(self, events: list[Committed]) -> None:
         """Note what this process committed (the app calls it after each commit, on the loop,
@@ -207,6 +218,8 @@ class Snapshots:
         for event in events:
             if event.seq > self._committed.get(event.board_id, 0):
                 self._committed[event.board_id] = event.seq
+            if event.kind in SNAPSHOT_BARRIERS:
+                self._barriers[event.board_id] = event.seq
 
     async def get(self, slug: str, moderator: bool) -> Entry:
         """The current entry for the board and role class, built if need be; 404 as ApiError."""
@@ -216,24 +229,42 @@ class Snapshots:
             slot = self._slots[key] = _Slot()
         else:
             self._slots.move_to_end(key)
-        entry = slot.entry
-        outdated = entry is not None and self.outdated(entry)
-        if entry is not None:
-            if not outdated and self.fresh(entry):
-                return entry
-            if slot.flight is not None and self.clock() - entry.started < INTERVAL + gap(slot):
-                # Someone already waits for the refresh: a copy from before it is what the
-                # resume contract allows, and queueing the crowd behind the next build would
-                # only add latency (writes keep coming).
-                return entry
-        if slot.flight is None:
-            # A task of its own: a waiter that goes away (client closed) leaves it to the others.
-            # Only a board that keeps changing spaces its builds: an entry that merely aged
-            # (nobody asked for a while) is rebuilt at once.
-            refresh = self._refresh(key, slot, spaced=outdated)
-            slot.flight = asyncio.create_task(refresh, name=f"snapshot {slug}")
-            slot.flight.add_done_callback(_retrieve)
-        return await asyncio.shield(slot.flight)
+        while True:
+            entry = slot.entry
+            outdated = entry is not None and self.outdated(entry)
+            barred = entry is not None and self.behind_barrier(entry)
+            if entry is not None:
+                if not outdated and self.fresh(entry):
+                    return entry
+                if (
+                    slot.flight is not None
+                    and not barred
+                    and self.clock() - entry.started < INTERVAL + gap(slot)
+                ):
+                    # Someone already waits for the refresh: a copy from before it is what the
+                    # resume contract allows, and queueing the crowd behind the next build
+                    # would only add latency (writes keep coming).
+                    return entry
+            if slot.flight is None:
+                # A task of its own: a waiter that goes away (client closed) leaves it to the
+                # others. Only a board that keeps changing spaces its builds: an entry that
+                # merely aged (nobody asked for a while), or one from before a reveal, is
+                # rebuilt at once.
+                refresh = self._refresh(key, slot, spaced=outdated and not barred)
+                slot.flight = asyncio.create_task(refresh, name=f"snapshot {slug}")
+                slot.flight.add_done_callback(_retrieve)
+            built = await asyncio.shield(slot.flight)
+            # A build that began before this process heard of a reveal may not hold it; one
+            # that begins now does (the reveal committed before anyone here heard of it).
+            if not self.behind_barrier(built):
+                return built
+
+    def behind_barrier(self, entry: Entry) -> bool:
+        """Whether the entry is older than the board's last reveal that this process knows of
+        (committed here, or delivered to its live channel from any process)."""
+        channel = self.hub.channels.get(entry.board_id)
+        barrier = max(self._barriers.get(entry.board_id, 0), channel.barrier if channel else 0)
+        return entry.seq < barrier
 
     def outdated(self, entry: Entry) -> bool:
         """Whether this process knows of a newer seq of the board than the entry's."""

@@ -115,7 +115,9 @@ async def welcome(
     # every page after a restart) replays from the channel's memory: no database read, so
     # thousands can arrive at once. Whoever has a token is checked against the database.
     limit = ctx.settings.ws_queue_limit // 2
-    texts = channel.replay(since, client.moderator, limit) if client.who is None else None
+    texts = (
+        channel.replay(since, client.moderator, limit, client.who) if client.who is None else None
+    )
     if texts is not None:
         assert channel.seq is not None
         seq = channel.seq
@@ -280,8 +282,12 @@ def read_replay(
     """The board's seq now and what the client missed: its events, or a reset when it cannot.
 
     A ban or revocation that committed after the hello was checked but before the socket joined
-    its channel went past it; reading after joining catches that (ApiError: close 1008).
+    its channel went past it; reading after joining catches that (ApiError: close 1008). A
+    participant's replay holds the events meant for them alone (their held notes), as the live
+    fan-out does (hub.private_who).
     """
+    kind, _, number = (who or "").partition(":")
+    participant = int(number) if kind == "participant" else None
     with store.read() as session:
         if who is not None:
             check_access(session, who)
@@ -293,7 +299,7 @@ def read_replay(
         replay: list[dict[str, Any]] = []
         after = since
         while True:
-            page, last = events.since(session, board_id, after, moderator)
+            page, last = events.since(session, board_id, after, moderator, participant=participant)
             replay += [e for e in page if e["seq"] <= seq]
             if last is None or last >= seq:
                 return seq, replay

@@ -3,6 +3,8 @@
 // close reconnect after a random delay in [0, min(10 s, 0.25 s × 2^attempt)] ("full jitter", so
 // 500 phones do not all come back in the same millisecond after a restart). For 30 s after a
 // close with 1012 (the server is restarting) the cap is 1 s: the new process is about to answer.
+// A `board.reveal` (#18) sends every page to the snapshot for the notes a blind round held: after
+// a random wait of up to REVEAL_SPREAD_MS, so 5,000 phones do not ask in the same millisecond.
 
 import { snapshot } from "./api.js";
 
@@ -11,17 +13,41 @@ const RESTART_BACKOFF_MS = 1_000;
 const RESTART_WINDOW_MS = 30_000;
 const POLICY = 1008;
 const RESTART = 1012;
+const REVEAL_SPREAD_MS = 2_000;
+// A snapshot older than the reveal (another process's copy, a moment old) is asked for again.
+const REVEAL_RETRY_MS = 500;
+const REVEAL_ATTEMPTS = 8;
 
 export class Live {
   /**
    * onStatus(status, detail): "connecting" | "live" | "reconnecting" | "offline" | "stopped".
    * onFatal(error): the snapshot itself was refused (unknown board, bad key): no retrying.
    * onEvent(event): after each new event is applied.
+   * helloToken(): the token the hello sends (default: `token`, which the snapshot is asked
+   * with); the wall sends its participant token only while a blind round is on.
+   * extraNotes(snapshot): notes to add to each snapshot loaded (the wall: its own held notes,
+   * which the shared snapshot leaves out).
    */
-  constructor({ slug, state, token = null, onStatus = () => {}, onPresence = () => {}, onWelcome = () => {}, onFatal = () => {}, onEvent = () => {} }) {
+  constructor({
+    slug,
+    state,
+    token = null,
+    helloToken = null,
+    extraNotes = null,
+    onStatus = () => {},
+    onPresence = () => {},
+    onWelcome = () => {},
+    onFatal = () => {},
+    onEvent = () => {},
+  }) {
     this.slug = slug;
     this.state = state;
     this.token = token;
+    this.helloToken = helloToken || (() => this.token);
+    this.extraNotes = extraNotes || (async () => []);
+    // The token the open socket said hello with, and a hello again that waits (renew).
+    this.saidHello = null;
+    this.renewTimer = null;
     this.onStatus = onStatus;
     this.onPresence = onPresence;
     this.onWelcome = onWelcome;
@@ -65,7 +91,54 @@ export class Live {
   }
 
   async reload() {
-    this.state.load(await snapshot(this.slug, this.token));
+    this.state.load(await this.snapshot());
+  }
+
+  /** The snapshot, with the notes `extraNotes` adds to it. */
+  async snapshot() {
+    const loaded = await snapshot(this.slug, this.token);
+    const known = new Set(loaded.notes.map((note) => note.id));
+    const extra = (await this.extraNotes(loaded)).filter((note) => !known.has(note.id));
+    return extra.length ? { ...loaded, notes: [...loaded.notes, ...extra] } : loaded;
+  }
+
+  /**
+   * After `board.reveal` at `seq`: wait a random moment, then load a snapshot at least that new.
+   * Messages that arrive meanwhile wait behind this (the chain), so none is lost or applied to
+   * the state the snapshot replaces. Without one, the next connection starts afresh.
+   */
+  async revealed(seq) {
+    await new Promise((done) => setTimeout(done, Math.random() * REVEAL_SPREAD_MS));
+    for (let attempt = 0; attempt < REVEAL_ATTEMPTS; attempt += 1) {
+      try {
+        const loaded = await this.snapshot();
+        if (loaded.seq >= seq) {
+          this.state.load(loaded);
+          return;
+        }
+      } catch {
+        // The network or the server is away for a moment: ask again below.
+      }
+      await new Promise((done) => setTimeout(done, REVEAL_RETRY_MS));
+    }
+    this.state.seq = null;
+    if (this.socket) this.socket.close();
+  }
+
+  /**
+   * Say hello again if the token to send has changed (the wall joined, or a blind round began),
+   * after a random wait of up to `spreadMs`: a whole audience may be asked at once.
+   */
+  renew(spreadMs = 0) {
+    if (this.stopped || !this.socket || this.saidHello === this.helloToken()) return;
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => {
+      if (this.stopped || !this.socket || this.saidHello === this.helloToken()) return;
+      const old = this.socket;
+      this.socket = null;
+      old.close();
+      this.connect();
+    }, Math.random() * spreadMs);
   }
 
   connect() {
@@ -76,7 +149,8 @@ export class Live {
     const socket = new WebSocket(`${scheme}//${location.host}/ws/boards/${this.slug}`);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      socket.send(JSON.stringify({ type: "hello", since: this.state.seq, token: this.token }));
+      this.saidHello = this.helloToken();
+      socket.send(JSON.stringify({ type: "hello", since: this.state.seq, token: this.saidHello }));
     });
     socket.addEventListener("message", (message) => {
       let parsed;
@@ -111,7 +185,10 @@ export class Live {
         this.onWelcome(message);
       } else if (message.type === "event") {
         // onEvent sees every kind, also those the state ignores (participant.ban, …).
-        if (this.state.apply(message)) this.onEvent(message);
+        if (this.state.apply(message)) {
+          this.onEvent(message);
+          if (message.kind === "board.reveal") await this.revealed(message.seq);
+        }
       } else if (message.type === "reset") {
         await this.reload();
       } else if (message.type === "presence") {

@@ -1,10 +1,10 @@
 // The moderator console, /b/{slug}/moderate. The key arrives in the URL fragment (#key=…), which
 // browsers never send to a server; it is moved to sessionStorage (this tab only) and the fragment
-// is taken out of the address bar, so it does not linger in history or screenshots.
+// is taken out of the address bar, so it does not linger in history or screenshots (common.js).
 
 import { ApiError, boardPath, request } from "./api.js";
-import { flash, startPage } from "./common.js";
-import { $, clear, h, storageGet, storageSet, uid } from "./dom.js";
+import { flash, moderatorKey, startPage } from "./common.js";
+import { $, clear, h, storageSet, uid } from "./dom.js";
 import { onLocale, t } from "./i18n.js";
 import { Columns, NoteCard } from "./notes.js";
 import { BoardPage } from "./page.js";
@@ -19,7 +19,7 @@ const page = new BoardPage();
 const { slug, state, counts, message, announcer } = page;
 const keyName = `pinboard:moderator:${slug}`;
 const isVisible = (note) => note.status === "visible";
-let key = takeKeyFromFragment() || storageGet(sessionStorage, keyName, null);
+let key = moderatorKey(slug);
 let show = "all";
 let goals = new Map();
 let catalogue = [];
@@ -61,15 +61,6 @@ const all = new Columns($("#all-notes"), {
   },
 });
 
-function takeKeyFromFragment() {
-  const match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
-  if (!match) return null;
-  const found = decodeURIComponent(match[1]);
-  storageSet(sessionStorage, keyName, found);
-  history.replaceState(null, "", location.pathname + location.search);
-  return found;
-}
-
 function makeCard(note) {
   return new NoteCard(note, { goals, actions: modActions, refresh: refreshMod });
 }
@@ -84,6 +75,7 @@ const updateCards = (change) => {
 };
 
 page.follow({
+  held: renderBlind,
   load() {
     renderBoard();
     queue.setSections([]);
@@ -166,7 +158,43 @@ function renderBoard() {
   renderSafety();
   $("#participant-link").href = `/b/${slug}`;
   $("#presenter-link").href = `/b/${slug}/present`;
+  // The key in the fragment, which no browser sends: the presenter view moves it out of the
+  // address bar at once (a shared screen shows that bar), as this console does.
+  $("#presenter-key-link").href = `/b/${slug}/present#key=${encodeURIComponent(key)}`;
   renderSections();
+  renderBlind();
+}
+
+// --- a blind round (#18) ---------------------------------------------------------------------
+
+/** The switch, what it means now, and "Reveal (N)" while a round is on. */
+function renderBlind() {
+  if (!state.board) return;
+  const blind = state.board.reveal === "blind";
+  const n = state.held;
+  $("#blind").checked = blind;
+  $("#blind-state").textContent = blind ? t("blind_on", { n }) : t("blind_off");
+  $("#reveal").textContent = t("reveal_button", { n });
+  $("#reveal-row").hidden = !blind || !$("#reveal-confirm").hidden;
+  if (!blind) $("#reveal-confirm").hidden = true;
+  else if (!$("#reveal-confirm").hidden) $("#reveal-confirm-text").textContent = t("reveal_confirm", { n });
+}
+
+/** Ending the round shows every note it holds to everyone: with notes held, ask first. */
+function askReveal() {
+  if (state.held === 0) {
+    patchBoard({ reveal: "instant" });
+    return;
+  }
+  $("#reveal-confirm").hidden = false;
+  renderBlind();
+  $("#reveal-yes").focus();
+}
+
+function closeReveal(focus) {
+  $("#reveal-confirm").hidden = true;
+  renderBlind();
+  if (focus) $(focus).focus();
 }
 
 // --- moderating one note ------------------------------------------------------------------
@@ -519,11 +547,14 @@ function closeLockConfirm(focus = "#lock") {
 
 // --- the board: settings and sections -----------------------------------------------------
 
+/** PATCH the board's settings; false (and the error shown) when it failed. */
 async function patchBoard(fields) {
   try {
     state.setBoard(await request("PATCH", boardPath(slug), { token: key, body: fields }));
+    return true;
   } catch (error) {
     fail(error);
+    return false;
   }
 }
 
@@ -647,6 +678,22 @@ function wireControls() {
   for (const radio of document.querySelectorAll('input[name="moderation"]')) {
     radio.addEventListener("change", () => patchBoard({ moderation: radio.value }));
   }
+  $("#blind").addEventListener("change", () => {
+    if ($("#blind").checked) {
+      patchBoard({ reveal: "blind" });
+      return;
+    }
+    $("#blind").checked = true; // still on until the reveal is confirmed
+    askReveal();
+  });
+  $("#reveal").addEventListener("click", askReveal);
+  $("#reveal-yes").addEventListener("click", async () => {
+    const n = state.held;
+    closeReveal();
+    if (await patchBoard({ reveal: "instant" })) flash(message, t("revealed_done", { n }), "ok");
+    $("#blind").focus();
+  });
+  $("#reveal-no").addEventListener("click", () => closeReveal("#reveal"));
   $("#lock").addEventListener("click", lockClicked);
   $("#lock-yes").addEventListener("click", async () => {
     closeLockConfirm();

@@ -10,7 +10,8 @@ import { targetChip } from "./targets.js";
 export class NoteCard {
   /**
    * options: goals (Map number → goal), actions(card) → element or null (built once),
-   * refresh(card) (after each update, for page-specific parts), large (presenter).
+   * refresh(card) (after each update, for page-specific parts), large (presenter), heldFlag()
+   * (the words on a note a blind round holds; the wall says it is the reader's own).
    * Parts most notes do without (flags, link, goals, targets) are made the first time a note
    * needs them: a big board holds thousands of cards (#14).
    */
@@ -64,6 +65,8 @@ export class NoteCard {
     const flags = [];
     if (note.pinned) flags.push(h("span", { class: "flag flag-pinned" }, t("pinned")));
     if (note.status !== "visible") flags.push(h("span", { class: `flag flag-${note.status}` }, t(`status_${note.status}`)));
+    // Held by a blind round (#18): only its author and the moderators have it.
+    if (note.held) flags.push(h("span", { class: "flag flag-held" }, this.options.heldFlag ? this.options.heldFlag() : t("held_flag")));
     // Only moderators receive flag_reason (#7): why the word filter held the note.
     if (note.flag_reason) flags.push(h("span", { class: "flag flag-reason" }, reasonText(note.flag_reason)));
     if (note.edited_by_moderator) flags.push(h("span", { class: "flag flag-edited" }, t("edited_by_moderator")));

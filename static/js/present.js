@@ -3,8 +3,10 @@
 // next; the most liked notes; the key terms of the board or of one goal (#18, terms.js); a
 // slideshow; one goal's targets with their texts) beside a compact QR code with the join address
 // and code, and a live chart of notes per goal with their names.
+// In a blind round (#18) it shows how many notes wait to be revealed, not the notes; opened with a
+// moderator key (#key=…, from the console) it shows the held notes too, marked.
 
-import { startPage } from "./common.js";
+import { moderatorKey, startPage } from "./common.js";
 import { $, clear, h } from "./dom.js";
 import { formatTime, onLocale, t } from "./i18n.js";
 import { Columns, NoteCard } from "./notes.js";
@@ -17,6 +19,10 @@ import { KeyTermsView } from "./terms.js";
 
 const page = new BoardPage();
 const { slug, state, counts, announcer } = page;
+// With a key the moderators' snapshot comes, pending and hidden notes too: only visible ones,
+// held or not, are shown.
+const moderatorKeyGiven = moderatorKey(slug);
+const onStage = (note) => note.status === "visible";
 const joinUrl = `${location.origin}/b/${slug}`;
 let goals = new Map();
 let chart = null;
@@ -31,6 +37,7 @@ let wallCount = 0;
 
 const wall = new Columns($("#present-notes"), {
   compare: newestFirst,
+  matches: onStage,
   onCount: (n) => {
     wallCount = n;
     $("#present-empty").hidden = mode !== "board" || !page.loaded || n > 0;
@@ -61,28 +68,42 @@ page.follow({
     page.renderHeading();
     wall.setSections([]);
     wall.fill(state.notes.values(), makeCard);
-    counts.reset(state.notes.values(), () => true);
+    counts.reset(state.notes.values(), onStage);
     renderJoin();
     keyTerms.changed();
+    renderHeld();
   },
   board() {
     page.renderHeading();
     renderJoin();
+    renderHeld();
   },
   note(change) {
-    counts.change(change.previous, change.note, () => true);
+    counts.change(change.previous, change.note, onStage);
     wall.place(change.note, makeCard);
-    if (change.live && !change.previous) announcer.note(change.note);
+    if (change.live && onStage(change.note) && !(change.previous && onStage(change.previous))) announcer.note(change.note);
     keyTerms.changed();
   },
   remove(change) {
-    counts.change(change.previous, null, () => true);
+    counts.change(change.previous, null, onStage);
     wall.remove(change.id);
     keyTerms.changed();
   },
   likes: updateCard,
   comments: updateCard,
+  held: renderHeld,
 });
+
+/** "12 notes waiting to be revealed" while a blind round is on: big on the stage, the notes
+ *  themselves only with a key. */
+function renderHeld() {
+  const box = $("#present-held");
+  const blind = Boolean(state.board && state.board.reveal === "blind");
+  box.hidden = !blind;
+  if (!blind) return;
+  box.classList.toggle("is-compact", Boolean(moderatorKeyGiven));
+  box.textContent = moderatorKeyGiven ? t("present_held_key", { n: state.held }) : t("present_held", { n: state.held });
+}
 // After each change is drawn, whatever it was: the charts, the top list and the slide shown.
 state.subscribe(() => {
   renderChart();
@@ -145,7 +166,7 @@ function byLikes(a, b) {
 }
 
 function renderTop() {
-  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && n.status === "visible");
+  const notes = [...state.notes.values()].filter((n) => n.likes > 0 && onStage(n));
   notes.sort(byLikes);
   const top = notes.slice(0, TOP);
   $("#top-empty").hidden = !page.loaded || top.length > 0;
@@ -257,7 +278,7 @@ const slideshow = {
   currentId: null,
 
   order() {
-    return [...state.notes.values()].sort(newestFirst);
+    return [...state.notes.values()].filter(onStage).sort(newestFirst);
   },
 
   toggle() {
@@ -352,6 +373,7 @@ async function main() {
   onLocale(() => {
     page.renderViewers();
     renderJoin();
+    renderHeld();
     $("#slide-pause").textContent = slideshow.paused ? t("play") : t("pause");
     chart.relabel();
     if (targetChart) targetChart.relabel();
@@ -363,7 +385,20 @@ async function main() {
     if (mode === "top") renderTop();
     if (slideshow.on) slideshow.refresh();
   });
-  await page.live().start();
+  const live = page.live({
+    token: moderatorKeyGiven,
+    onEvent(event) {
+      if (event.kind === "board.reveal") announcer.say(t("announce_revealed", { n: event.data.revealed }));
+    },
+    onFatal(error) {
+      if (moderatorKeyGiven && (error.status === 401 || error.status === 403)) {
+        // A key that no longer works (revoked): the view everyone may see, without it.
+        sessionStorage.removeItem(`pinboard:moderator:${slug}`);
+        location.reload();
+      } else page.loadFailed(error);
+    },
+  });
+  await live.start();
 }
 
 main();

@@ -6,6 +6,8 @@ export class BoardState {
     this.seq = null;
     this.board = null;
     this.notes = new Map();
+    // How many notes a blind round holds (#18): everyone knows the count, not the notes.
+    this.held = 0;
     this.listeners = new Set();
   }
 
@@ -20,6 +22,7 @@ export class BoardState {
   load(snapshot) {
     this.board = snapshot.board;
     this.notes = new Map(snapshot.notes.map((note) => [note.id, note]));
+    this.held = snapshot.held || 0;
     this.seq = snapshot.seq;
     this.emit({ type: "load" });
   }
@@ -34,6 +37,11 @@ export class BoardState {
     else if (kind === "likes") this.setLikes(data.note_id, data.likes);
     else if (kind === "comment.upsert" || kind === "comment.remove") {
       this.setComment(data, kind === "comment.upsert");
+    } else if (kind === "board.held") this.setHeld(data.held);
+    else if (kind === "board.reveal") {
+      // The notes themselves come with the snapshot that live.js fetches next.
+      this.setBoard(data.board);
+      this.setHeld(0);
     }
     this.seq = event.seq;
     return true;
@@ -46,6 +54,12 @@ export class BoardState {
   }
 
   /** Events and HTTP answers both land here; an older version never replaces a newer one. */
+  setHeld(held) {
+    if (held === this.held) return;
+    this.held = held;
+    this.emit({ type: "held", held });
+  }
+
   upsertNote(note, live = false) {
     const previous = this.notes.get(note.id);
     if (previous && previous.version > note.version) return;

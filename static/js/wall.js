@@ -1,5 +1,6 @@
 // The participant wall, /b/{slug}: join, post (through the outbox), read live, filter by goal,
-// like, comment, and edit or delete one's own notes.
+// like, comment, and edit or delete one's own notes. In a blind round (#18) the reader sees their
+// own notes, marked as held, and how many the round holds; the host's reveal brings the rest.
 
 import { ApiError, boardPath, request } from "./api.js";
 import { flash, startPage } from "./common.js";
@@ -35,6 +36,7 @@ let catalogue = [];
 let ready = false;
 let picker = null;
 let suggested = null;
+let live = null;
 
 const columns = new Columns($("#notes"), {
   compare: ORDERS[sortMode],
@@ -50,7 +52,7 @@ const outbox = new Outbox({
   onAccepted(note) {
     if (note.status === "visible") {
       state.upsertNote(note);
-      announcer.say(t("announce_posted"));
+      announcer.say(note.held ? t("announce_held") : t("announce_posted"));
     } else {
       announcer.say(t("announce_awaiting"));
     }
@@ -60,9 +62,37 @@ const outboxCards = new Map();
 
 const isOwn = (note) => Boolean(me && note.author && note.author.id === me.id);
 const canWrite = () => Boolean(me && state.board && !state.board.locked);
+const isBlind = () => Boolean(state.board && state.board.reveal === "blind");
 
 function makeCard(note) {
-  return new NoteCard(note, { goals, actions: noteActions, refresh: refreshActions });
+  return new NoteCard(note, { goals, actions: noteActions, refresh: refreshActions, heldFlag: () => t("held_flag_own") });
+}
+
+// --- a blind round (#18) ---------------------------------------------------------------------
+
+/**
+ * The token the live connection says hello with: the participant's only while a blind round is
+ * on, when the events about their own held notes are theirs alone. Otherwise none, as before:
+ * a viewer's hello costs the server no database read, and a crowd resumes from memory.
+ */
+const helloToken = () => (me && isBlind() ? me.token : null);
+
+/** The reader's own held notes, which the shared snapshot leaves out. */
+async function ownHeldNotes(loaded) {
+  if (!me || loaded.board.reveal !== "blind") return [];
+  try {
+    return (await request("GET", `${boardPath(slug)}/notes/held`, { token: me.token })).notes;
+  } catch {
+    return []; // the token no longer works: the outbox says so when it next posts
+  }
+}
+
+function renderBlind() {
+  const banner = $("#blind-banner");
+  banner.hidden = !isBlind();
+  if (banner.hidden) return;
+  $("#blind-text").textContent = me ? t("blind_notice_own") : t("blind_notice");
+  $("#blind-count").textContent = t("held_count", { n: state.held });
 }
 
 // --- board and notes ---------------------------------------------------------------------
@@ -77,6 +107,7 @@ const render = page.follow(
   {
     load() {
       renderBoard();
+      renderBlind();
       counts.reset(state.notes.values(), () => true);
       columns.setSections(state.board.sections);
       columns.fill(state.notes.values(), makeCard);
@@ -86,6 +117,10 @@ const render = page.follow(
     board(change) {
       const before = change.previous ? JSON.stringify(change.previous.sections) : "";
       renderBoard();
+      renderBlind();
+      // A round began: the events about the reader's own notes now need their token. The whole
+      // audience is told at once, so each says hello again within two seconds, not at once.
+      if (isBlind() && change.previous && change.previous.reveal !== "blind" && live) live.renew(2000);
       if (before !== JSON.stringify(change.board.sections)) columns.setSections(change.board.sections);
       columns.each(refreshActions);
     },
@@ -110,6 +145,7 @@ const render = page.follow(
     // With the most liked first a like can move the card; otherwise it changes in place.
     likes: (change) => (sortMode === "liked" ? columns.place(change.note, makeCard) : updateCard(change)),
     comments: updateCard,
+    held: renderBlind,
   },
   () => ready,
 );
@@ -181,6 +217,7 @@ async function eraseMe() {
   storageSet(localStorage, meKey, undefined);
   storageSet(localStorage, likedKey, undefined);
   renderCompose();
+  renderBlind();
   columns.each(refreshActions);
 }
 
@@ -293,8 +330,10 @@ function wireForms() {
       flash(message, "");
       composeOpen = true;
       renderCompose();
+      renderBlind();
       columns.each(refreshActions);
       outbox.retryAll();
+      if (live) live.renew();
       body.focus();
     } catch (error) {
       flash(message, t("join_failed", { message: error.message }), "error");
@@ -764,7 +803,12 @@ function renderFilters() {
 async function main() {
   startPage();
   flash(message, t("loading"));
-  const live = page.live({
+  live = page.live({
+    helloToken,
+    extraNotes: ownHeldNotes,
+    onEvent(event) {
+      if (event.kind === "board.reveal") announcer.say(t("announce_revealed", { n: event.data.revealed }));
+    },
     onStatus(status, detail) {
       setConnection(status, detail);
       for (const item of outbox.list()) if (item.state === "sending") renderOutboxItem(item, item.client_id);
@@ -794,6 +838,7 @@ async function main() {
     suggested.render();
     if (!page.loaded) return;
     renderBoard();
+    renderBlind();
     renderFilters();
     columns.relabel();
     for (const item of outbox.list()) renderOutboxItem(item, item.client_id);

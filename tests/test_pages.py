@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx2
+import openpyxl
 import pytest
 from chromium import OpenPage, join, make_board, screenshot
 from playwright.sync_api import Page, Route, expect
@@ -328,6 +329,26 @@ def test_markdown_export_downloads_or_says_it_is_missing(
     assert Path(download.path()).read_text("utf-8") == "# Innovative anskaffelser\n"
     assert seen == [f"Bearer {board.key}"]
     expect(page.locator("#export-message")).to_have_text("Lagret innovative.md.")
+
+
+def test_spreadsheet_export_downloads_the_board_as_xlsx(
+    server: Server, open_page: OpenPage
+) -> None:
+    """The console's "Last ned regneark" fetches export.xlsx with the key and saves
+    `<slug>.xlsx`, a workbook whose notes sheet holds the board's note."""
+    board = make_board(server)
+    board.post(board.join()["token"], "Gjenbruk av kontormøbler i hele regionen", sdgs=[12])
+    page = open_page(board.moderate_url)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Last ned regneark").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{board.slug}.xlsx"
+    expect(page.locator("#export-message")).to_have_text(f"Lagret {board.slug}.xlsx.")
+    with Path(download.path()).open("rb") as saved:  # no extension: openpyxl takes a file object
+        notes = openpyxl.load_workbook(saved).worksheets[0]
+    texts = [cell.value for row in notes.iter_rows() for cell in row]
+    assert "Gjenbruk av kontormøbler i hele regionen" in texts
 
 
 def test_presenter_shows_live_chart_qr_and_slideshow(server: Server, open_page: OpenPage) -> None:

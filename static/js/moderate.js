@@ -636,13 +636,14 @@ async function deleteSection(section) {
   }
 }
 
-/** The Markdown archive, fetched with the key in a header and saved from a Blob. */
-async function exportMarkdown() {
+/** The Markdown archive or the spreadsheet (`ext` "md" or "xlsx"), fetched with the key in a
+ * header and saved from a Blob. */
+async function exportBoard(ext) {
   const out = $("#export-message");
   out.textContent = "";
   let response;
   try {
-    response = await fetch(`${boardPath(slug)}/export.md`, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" });
+    response = await fetch(`${boardPath(slug)}/export.${ext}`, { headers: { Authorization: `Bearer ${key}` }, cache: "no-store" });
   } catch (error) {
     out.textContent = t("export_failed", { message: error.message });
     return;
@@ -664,7 +665,7 @@ async function exportMarkdown() {
   const blob = await response.blob();
   const disposition = response.headers.get("Content-Disposition") || "";
   const named = /filename="?([^";]+)"?/.exec(disposition);
-  const file = named ? named[1] : `${slug}.md`;
+  const file = named ? named[1] : `${slug}.${ext}`;
   const url = URL.createObjectURL(blob);
   const link = h("a", { href: url, download: file, hidden: true });
   document.body.append(link);
@@ -711,7 +712,8 @@ function wireControls() {
     approveMany(ids);
   });
   $("#approve-selected").addEventListener("click", () => approveMany([...selected].sort((a, b) => a - b)));
-  $("#export").addEventListener("click", exportMarkdown);
+  $("#export").addEventListener("click", () => exportBoard("md"));
+  $("#export-xlsx").addEventListener("click", () => exportBoard("xlsx"));
   $("#safety-form").addEventListener("submit", saveSafety);
   $("#safety-form").addEventListener("input", () => {
     $("#safety-form").dataset.dirty = "1";

@@ -16,8 +16,9 @@ presenter screens open, so the answer is shared like the snapshot, and made from
   bytes with an ETag of its own (304 while current), at most `MAX_ANSWERS` of them.
 - **Which notes count is decided in one place**, `select` and the `Selection` it returns: the
   visible notes of the caller's snapshot, those of one goal when asked. Moderators' snapshot has
-  pending and hidden notes too: they do not count, for any role. A rule that holds notes back
-  from some callers (a blind round) changes these two, and the answers follow through `key`.
+  pending and hidden notes too: they do not count, for any role. Notes a blind round holds are
+  not in the shared snapshot (domain/visibility.py), so they count for moderators only, until
+  the reveal.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Selection:
 
 async def select(request: Request, slug: str, goal: int | None) -> Selection:
     """The notes that count for this caller: a token is checked as for the snapshot (401, 403),
-    and a moderator's selects from the moderators' snapshot (today the same visible notes)."""
+    and a moderator's selects from the moderators' snapshot (its visible notes include those a
+    blind round holds)."""
     creds = credentials(request)
     moderator = creds.token is not None and await call(request, sees_everything, slug, creds)
     snapshots: Snapshots = request.app.state.snapshots

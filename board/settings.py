@@ -104,6 +104,19 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a new WebSocket has to send its `hello` before it is closed (1008).",
     )
+    ws_ping_interval: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds between the server's WebSocket pings. They keep an idle socket "
+        "open through a reverse proxy: keep it well under the proxy's read timeout "
+        "(`proxy_read_timeout` in `deploy/nginx.conf`).",
+    )
+    ws_ping_timeout: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds a WebSocket may leave a ping unanswered before the server closes "
+        "it (1011): a client that vanished without closing.",
+    )
     max_body_bytes: int = Field(
         64 * 1024,
         ge=1024,

@@ -279,3 +279,20 @@ def test_the_supervisors_fallback_serves_and_closes_with_1012(tmp_path: Path) ->
     """Forced onto the fallback (uvicorn's plain Server in each worker) the workers still serve
     the board and close viewers with 1012 on SIGTERM, uvicorn's close without a reason."""
     assert workers_close_reason(tmp_path, "plain") == ""  # uvicorn's own close, not BoardServer's
+
+
+def test_the_websocket_ping_settings_reach_uvicorns_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BOARD_WS_PING_INTERVAL and BOARD_WS_PING_TIMEOUT are what uvicorn pings with, from the
+    environment and from the settings `board serve` passes; unset, 20 s each."""
+    monkeypatch.delenv("BOARD_WS_PING_INTERVAL", raising=False)
+    monkeypatch.delenv("BOARD_WS_PING_TIMEOUT", raising=False)
+    default = uvicorn_config(None)
+    monkeypatch.setenv("BOARD_WS_PING_INTERVAL", "1.5")
+    monkeypatch.setenv("BOARD_WS_PING_TIMEOUT", "4")
+    from_environment = uvicorn_config(None)
+    given = uvicorn_config(None, settings=Settings(ws_ping_interval=7, ws_ping_timeout=3))
+    assert (default.ws_ping_interval, default.ws_ping_timeout) == (20, 20)
+    assert (from_environment.ws_ping_interval, from_environment.ws_ping_timeout) == (1.5, 4)
+    assert (given.ws_ping_interval, given.ws_ping_timeout) == (7, 3)

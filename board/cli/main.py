@@ -88,9 +88,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     # the store above was for the upgrade and the demo, which may take longer.
     store.dispose()
     if workers == 1:
-        BoardServer(uvicorn_config(create_app(settings))).run(sockets=[sock])
+        BoardServer(uvicorn_config(create_app(settings), settings=settings)).run(sockets=[sock])
         return
-    run_workers(uvicorn_config("board.app:create_app", workers=workers), sock)
+    run_workers(uvicorn_config("board.app:create_app", workers, settings), sock)
 
 
 # How many boards `board serve` lists with their links; `board list` shows them all.

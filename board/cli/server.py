@@ -17,6 +17,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from board.internals import uvicorn_private
 from board.live.hub import Hub
+from board.settings import Settings
 
 # Incoming WebSocket messages are only `hello`s: anything over 4 KiB is refused with 1009.
 WS_MAX_MESSAGE = 4096
@@ -78,7 +79,10 @@ def raise_fd_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def uvicorn_config(app: Any, workers: int = 1) -> uvicorn.Config:
+def uvicorn_config(app: Any, workers: int = 1, settings: Settings | None = None) -> uvicorn.Config:
+    """uvicorn's settings for `board serve`; the WebSocket pings come from `settings` (read
+    from the environment when not given)."""
+    settings = settings or Settings()
     return uvicorn.Config(
         app,
         log_config=log_config(),
@@ -92,8 +96,9 @@ def uvicorn_config(app: Any, workers: int = 1) -> uvicorn.Config:
         ws_max_size=WS_MAX_MESSAGE,
         # Compression costs 2.4x the CPU per frame for little gain on short JSON notes.
         ws_per_message_deflate=False,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
+        # Pings keep idle sockets open through a proxy's read timeout (deploy/nginx.conf).
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
         timeout_graceful_shutdown=5,
     )
 

@@ -31,8 +31,8 @@ from datetime import datetime
 from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
-from board.archive.contents import Archive, AuthorData, CommentData, NoteData, collect
-from board.domain.access import Credentials, authorised, require_moderator
+from board.archive.contents import Archive, AuthorData, CommentData, NoteData, for_moderator
+from board.domain.access import Credentials
 from board.domain.sdg import catalogue, targets
 from board.domain.terms import key_terms
 from board.store.db import Store
@@ -124,10 +124,7 @@ class Options:
 
 def board_markdown(store: Store, slug: str, creds: Credentials, options: Options) -> str:
     """The archive of `slug` for a moderator of it (the HTTP route)."""
-    with store.read(patient=True) as session:
-        board, _actor = authorised(session, slug, creds, require_moderator)
-        archive = collect(session, board)
-    return render(archive, options)
+    return render(for_moderator(store, slug, creds), options)
 
 
 def render(archive: Archive, options: Options) -> str:

@@ -41,9 +41,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from board.archive.contents import Archive, AuthorData, NoteData, collect
+from board.archive.contents import Archive, AuthorData, NoteData, for_moderator
 from board.archive.export import Lang
-from board.domain.access import Credentials, authorised, require_moderator
+from board.domain.access import Credentials
 from board.domain.sdg import catalogue
 from board.store.db import Store
 
@@ -165,10 +165,7 @@ class Options:
 
 def board_workbook(store: Store, slug: str, creds: Credentials, options: Options) -> bytes:
     """The workbook of `slug` for a moderator of it (the HTTP route)."""
-    with store.read(patient=True) as session:
-        board, _actor = authorised(session, slug, creds, require_moderator)
-        archive = collect(session, board)
-    return render(archive, options)
+    return render(for_moderator(store, slug, creds), options)
 
 
 def render(archive: Archive, options: Options) -> bytes:

@@ -26,14 +26,26 @@ from __future__ import annotations
 import glob
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client import multiprocess as _multiprocess
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Read when prometheus_client is (it is imported just above): the mode it chose.
 MULTIPROC_DIR = os.environ.get(MULTIPROC_ENV) or None
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format every Prometheus reads; `generate_latest` writes it for names like ours
+# (ASCII), whatever newer format its release announces by default.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# No `_created` series beside each counter and histogram: they would double the series, and
+# rate() and increase() already allow for a process that started again. Before any metric below.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # The values each label takes (bounded: see the module docstring).
 ROLES = ("viewer", "participant", "moderator")

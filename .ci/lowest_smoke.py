@@ -1,6 +1,7 @@
 """A real `board serve` on the lowest versions pyproject.toml allows (.ci/lowest installs them):
 it answers /readyz, a board made with the CLI takes a note over HTTP, and a WebSocket viewer
-receives it; SIGTERM closes the viewer with 1012 and stops the server. Once with one process on
+receives it, `/metrics` counts the viewer and the note (both workers' in every scrape); SIGTERM
+closes the viewer with 1012 and stops the server. Once with one process on
 SQLite, once with `--workers 2` and Redis (a redis-server of its own on a free port).
 
 Only the standard library and what the board itself installs (websockets): this runs in
@@ -29,6 +30,7 @@ from websockets.sync.client import ClientConnection, connect
 BOARD = Path(sys.executable).with_name("board")
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"  # .ci/run installs it
 BODY = "Laveste versjoner"
+METRICS_TOKEN = "lowest-metrics-token-0123456789"  # noqa: S105 (a test server's)
 
 
 def free_port() -> int:
@@ -46,6 +48,14 @@ def http(method: str, url: str, body: dict[str, Any] | None = None, token: str =
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return json.loads(response.read() or b"null")
+
+
+def scrape(base: str) -> str:
+    """GET /metrics with the token, as text."""
+    request = urllib.request.Request(f"{base}/metrics")  # noqa: S310 (http://127.0.0.1 only)
+    request.add_header("Authorization", f"Bearer {METRICS_TOKEN}")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(response.read().decode())
 
 
 def wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -78,6 +88,7 @@ def check(*serve_args: str, **settings: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOARD_")}
     env["BOARD_DATA_DIR"] = str(data)
     env.update({f"BOARD_{name.upper()}": value for name, value in settings.items()})
+    env["BOARD_METRICS_TOKEN"] = METRICS_TOKEN
     port = free_port()
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     log = data / "serve.log"
@@ -104,6 +115,11 @@ def check(*serve_args: str, **settings: str) -> None:
             note = http("POST", f"{base}/api/boards/laveste/notes", posted, token)
             arrived = next_note(ws)
             assert arrived["id"] == note["id"] and arrived["body"] == BODY, arrived
+            # With --workers 2 either worker answers, and counts the other's socket too.
+            for _ in range(4):
+                metrics = scrape(base)
+                assert 'board_websockets_open{role="viewer"} 1.0' in metrics, metrics
+                assert 'board_note_posts_total{outcome="created"} 1.0' in metrics, metrics
             server.send_signal(signal.SIGTERM)
             try:
                 while True:
@@ -118,7 +134,9 @@ def check(*serve_args: str, **settings: str) -> None:
         if server.poll() is None:
             server.kill()
     shown = " ".join(["board serve", *serve_args])
-    print(f"lowest versions, {shown}: /readyz, a note over HTTP, live, 1012 on SIGTERM: ok")
+    print(
+        f"lowest versions, {shown}: /readyz, a note over HTTP, live, /metrics, 1012 on SIGTERM: ok"
+    )
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from board.web.openapi import document
 from board.web.outage import Outage
 from board.web.pages import not_found_page, page_routes
 from board.web.routes import OPERATIONS
+from board.web.scrape import metrics_route
 from board.web.snapshots import Snapshots
 from board.web.socket import ExposeAbort, board_socket
 
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         Route("/api/openapi.json", openapi),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        # Only with a token: otherwise /metrics is a 404 like any unknown path (scrape.py).
+        *([metrics_route(settings.metrics_token)] if settings.metrics_token else []),
         *page_routes(lambda slug: slug in hub.board_ids, assets),
     ]
     app = Starlette(

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="Bearer token that may create boards over HTTP and acts as every board's "
         "owner key; at least 16 characters, not rate limited. Unset: only the CLI creates boards.",
     )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that may read `GET /metrics` (Prometheus text format, "
+        "[metrics](metrics.md)); at least 16 characters. Unset: there is no `/metrics` (404).",
+    )
     public_url: str | None = Field(
         None,
         description="Base URL that printed participant and moderator links and the archive's "
@@ -245,6 +250,13 @@ class Settings(BaseSettings):
     def _admin_token_strong(cls, value: str | None) -> str | None:
         if value is not None and len(value) < 16:
             raise ValueError("BOARD_ADMIN_TOKEN must be at least 16 characters (or unset)")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_strong(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("BOARD_METRICS_TOKEN must be at least 16 characters (or unset)")
         return value
 
     @property

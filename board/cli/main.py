@@ -63,8 +63,7 @@ def main() -> None:
 @expected_problems
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Apply migrations and serve the API, pages and live updates."""
-    from board.app import create_app
-    from board.cli.server import BoardServer, raise_fd_limit, run_workers, uvicorn_config
+    from board.cli.metrics_dir import metrics_directory
 
     settings = load_settings()
     if workers > 1 and not settings.redis_url:
@@ -72,6 +71,15 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             f"--workers {workers} needs BOARD_REDIS_URL: without Redis, live updates would "
             "only reach clients of the process that took the write"
         )
+    # Before the server's modules are imported: they import prometheus_client (metrics_dir.py).
+    with metrics_directory(shared=workers > 1 and settings.metrics_token is not None):
+        run_server(settings, host, port, demo, workers)
+
+
+def run_server(settings: Settings, host: str, port: int, demo: bool, workers: int) -> None:
+    from board.app import create_app
+    from board.cli.server import BoardServer, raise_fd_limit, run_workers, uvicorn_config
+
     sock = bind(host, port)
     store = open_store(settings)
     # Each viewer is an open socket: use all the file descriptors the system allows.

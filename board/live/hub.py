@@ -32,6 +32,7 @@ from typing import Any
 from starlette.websockets import WebSocketDisconnect
 from websockets.frames import Frame, Opcode
 
+from board import metrics
 from board.internals import asyncio_private
 from board.store.events import PAGE_SIZE, Committed
 
@@ -115,6 +116,47 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
+class Tally:
+    """What the fan-out sent since it last reported to the metrics, in plain integers.
+
+    A prometheus_client `inc()` takes a lock (and in multi-process mode writes a memory-mapped
+    file): once per socket per frame, that would be a cost of the fan-out per viewer. Sockets
+    add to these integers instead, and `report()` hands them over once per fan-out, once per
+    welcome and once per send that had to wait (board bench with metrics on: docs/performance.md).
+    One per process (`TALLY`): everything here runs on the event loop.
+    """
+
+    __slots__ = ("deepest", "events", "frames", "sent")
+
+    def __init__(self) -> None:
+        self.events = 0  # events delivered to a channel
+        self.frames = 0  # frames written to sockets
+        self.sent = 0  # their bytes
+        # The deepest queue a message was added to: the queue-depth histogram's sample.
+        self.deepest = 0
+
+    def report(self) -> None:
+        if self.frames:
+            metrics.frames_sent.inc(self.frames)
+            metrics.bytes_sent.inc(self.sent)
+            self.frames = self.sent = 0
+        if self.events:
+            metrics.live_events.inc(self.events)
+            self.events = 0
+        if self.deepest:
+            metrics.queue_depth.observe(self.deepest)
+            self.deepest = 0
+
+
+TALLY = Tally()
+
+
+def frame_size(text: str) -> int:
+    """The bytes of `text` as a server's text frame (what the ASGI send writes)."""
+    size = len(text.encode())
+    return size + (2 if size < 126 else 4 if size < 65536 else 10)
+
+
 class Client:
     """One WebSocket's outbox: encoded messages not yet sent, at most `limit` of them."""
 
@@ -155,10 +197,13 @@ class Client:
         """Queue a message; `flush()` sends it."""
         if self.stopped or (seq is not None and seq <= self.floor):
             return
-        if len(self.queue) >= self.limit:
+        depth = len(self.queue)
+        if depth >= self.limit:
             self.stop(CLOSE_TOO_SLOW, "too slow: resume from your last seq")
             return
         self.queue.append((seq, text))
+        if depth >= TALLY.deepest:
+            TALLY.deepest = depth + 1
 
     def stop(self, code: int, reason: str) -> None:
         if not self.stopped:
@@ -180,8 +225,13 @@ class Client:
             texts = [text for _, text in self.queue[:MAX_BATCH]]
             del self.queue[:MAX_BATCH]
             text = texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
-            if self.write is not None and self.write(text_frame(text)):
+            if self.write is not None and self.write(frame := text_frame(text)):
+                TALLY.frames += 1
+                TALLY.sent += len(frame)
                 continue
+            # Counted when handed to the send, which finishes it unless the socket goes.
+            TALLY.frames += 1
+            TALLY.sent += frame_size(text)
             sending = self.send(text)
             try:
                 waiting_for = sending.send(None)  # type: ignore[attr-defined]
@@ -212,6 +262,7 @@ class Client:
         finally:
             self.sending = None
         self.flush()
+        TALLY.report()
 
 
 class Channel:
@@ -312,6 +363,7 @@ class Channel:
         for client in self.clients:
             client.flush()
         took = time.monotonic() - started
+        TALLY.report()
         loop_now = asyncio.get_running_loop().time()  # the loop's clock may not be monotonic()
         self.flush_at = loop_now + took if took > COSTLY_FLUSH else 0.0
 
@@ -328,6 +380,11 @@ class Channel:
             while self.seq is not None:
                 self.recheck = False
                 missed = await self.hub.read_after(self.board_id, self.seq)
+                # Those that had come neither live nor from an earlier read.
+                if filled := sum(
+                    1 for e in missed if e.seq > (self.seq or 0) and e.seq not in self.pending
+                ):
+                    metrics.gap_fills.inc(filled)
                 self.receive(missed)
                 if len(missed) == PAGE_SIZE or self.recheck:
                     continue
@@ -354,6 +411,7 @@ class Channel:
 
     def _deliver(self, event: Committed) -> None:
         self.seq = event.seq
+        TALLY.events += 1
         if event.kind in ENDS_ACCESS:
             who = f"{ENDS_ACCESS[event.kind]}:{event.data['id']}"
             for client in self.clients:

@@ -17,6 +17,7 @@ import random
 from dataclasses import asdict
 from typing import Any
 
+from board import metrics
 from board.live.hub import Hub
 from board.store.events import Committed
 
@@ -75,6 +76,7 @@ class RedisRelay:
         try:
             self.outbox.put_nowait(json.dumps([asdict(e) for e in events], ensure_ascii=False))
         except asyncio.QueueFull:
+            metrics.relay_publishes.labels("dropped").inc()
             # Redis has been away for long; the others will read these from the database.
             log.warning(
                 "Redis outbox full: dropping a message; other processes resync from the database"
@@ -86,10 +88,12 @@ class RedisRelay:
             message = await self.outbox.get()
             try:
                 await self.redis.publish(CHANNEL, message)
+                metrics.relay_publishes.labels("sent").inc()
                 if failing:
                     log.info("publishing to Redis works again")
                     failing = False
             except Exception as exc:  # any Redis failure: skip, the database has the events
+                metrics.relay_publishes.labels("failed").inc()
                 if not failing:
                     log.warning(
                         "cannot publish to Redis (%s); other processes will catch up "
@@ -119,6 +123,7 @@ class RedisRelay:
                 raise
             except Exception as exc:
                 attempt += 1
+                metrics.relay_reconnects.inc()
                 delay = random.uniform(0, min(MAX_BACKOFF, 0.25 * 2**attempt))  # noqa: S311
                 log.warning(
                     "Redis subscription lost (%s); retrying in %.1f s (attempt %d)",

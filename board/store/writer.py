@@ -14,9 +14,11 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from board import metrics
 from board.store.db import GroupSpoiled, Store
 from board.store.unavailable import unavailable
 
@@ -73,7 +75,12 @@ class GroupCommit:
                     stop = True
                     break
                 jobs.append(job)
-            self._settle(self._commit(jobs))
+            started = time.perf_counter()
+            outcomes = self._commit(jobs)
+            # In this thread, once per group: the requests are answered after it (_settle).
+            metrics.group_commit_seconds.observe(time.perf_counter() - started)
+            metrics.group_commit_writes.observe(len(jobs))
+            self._settle(outcomes)
             if stop:
                 return
 

@@ -7,11 +7,13 @@ describes, so the published schema and the routes cannot drift apart.
 
 from __future__ import annotations
 
+import time
 from typing import cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from board import metrics
 from board.archive import spreadsheet
 from board.archive.export import GROUPINGS, LANGS, GroupBy, Lang, Options, board_markdown
 from board.domain import boards, notes, participants, suggest
@@ -43,6 +45,7 @@ from board.domain.schemas import (
 from board.domain.tokens import matches
 from board.domain.views import board_created, suggestions_view
 from board.errors import ApiError
+from board.store.unavailable import unavailable
 from board.web import key_terms, snapshots
 from board.web.assets import CATALOGUE, Assets, respond
 from board.web.http import (
@@ -231,12 +234,38 @@ async def erase_participant(request: Request) -> Response:
     "participant within ten minutes): nothing new was made",
 )
 async def post_note(request: Request) -> Response:
-    spec = await parse(request, NoteCreate)
-    await limit_token(request, "notes")
-    note, created = await call(
-        request, notes.post_note, request.path_params["slug"], spec, credentials(request)
-    )
+    started = time.perf_counter()
+    try:
+        spec = await parse(request, NoteCreate)
+        await limit_token(request, "notes")
+        note, created = await call(
+            request, notes.post_note, request.path_params["slug"], spec, credentials(request)
+        )
+    except Exception as exc:
+        metrics.note_posts.labels(post_outcome(exc)).inc()
+        raise
+    metrics.note_post_seconds.observe(time.perf_counter() - started)
+    metrics.note_posts.labels("created" if created else "repeated").inc()
     return JSONResponse(note, status_code=201 if created else 200)
+
+
+# A refused post's outcome by its status (metrics.NOTE_OUTCOMES).
+REFUSED = {
+    400: "invalid",
+    413: "invalid",
+    422: "invalid",
+    401: "denied",
+    403: "denied",
+    404: "not_found",
+    429: "rate_limited",
+}
+
+
+def post_outcome(exc: Exception) -> str:
+    """What became of a note post that raised `exc` (the answer the app's handlers make of it)."""
+    if isinstance(exc, ApiError):
+        return REFUSED.get(exc.status, "error")
+    return "unavailable" if unavailable(exc) else "error"
 
 
 @operation(

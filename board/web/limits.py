@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
+from board import metrics
 from board.domain import tokens
 from board.errors import ApiError
 from board.settings import Network, Settings
@@ -189,11 +190,16 @@ class Limits:
     async def _take(self, what: str, key: str) -> None:
         rate = self.rates[what]
         if rate is not None:
-            await enforce(self.limiter, f"{what}:{key}", rate, WHAT[what])
+            try:
+                await enforce(self.limiter, f"{what}:{key}", rate, WHAT[what])
+            except ApiError:
+                metrics.rate_limited.labels(what).inc()
+                raise
 
     def socket_opened(self, address: str) -> bool:
         """Count a new socket from `address`; False (and not counted) when it has too many."""
         if self.sockets_per_ip and self.open_sockets[address] >= self.sockets_per_ip:
+            metrics.rate_limited.labels("open_sockets").inc()
             return False
         self.open_sockets[address] += 1
         return True

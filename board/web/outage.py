@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from board import metrics
 from board.store.unavailable import reason, unavailable
 from board.web.http import error_response
 
@@ -53,6 +54,7 @@ class Outage:
         if self.since is not None:
             return
         self.since, self.cause, self.refused = self.clock(), reason(exc), 0
+        metrics.database_unavailable.set(1)
         log.warning("database unavailable: %s", self.cause)
         self._probe = asyncio.create_task(self._until_back(), name="database probe")
 
@@ -72,11 +74,13 @@ class Outage:
                 self.refused,
             )
             self.since, self._probe = None, None
+            metrics.database_unavailable.set(0)
             return
 
     def close(self) -> None:
         if self._probe is not None:
             self._probe.cancel()
+            metrics.database_unavailable.set(0)  # the app is going: it refuses nothing more
 
     async def handle(self, _request: Request, exc: Exception) -> Response:
         """The exception handler for `UNAVAILABLE`: 503, counted, no traceback."""

@@ -64,6 +64,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from board import metrics
 from board.domain.access import Credentials, board_rules
 from board.domain.boards import SnapshotRows, snapshot_rows
 from board.domain.views import note_view
@@ -235,6 +236,7 @@ class Snapshots:
             barred = entry is not None and self.behind_barrier(entry)
             if entry is not None:
                 if not outdated and self.fresh(entry):
+                    metrics.snapshot_hits.inc()
                     return entry
                 if (
                     slot.flight is not None
@@ -244,6 +246,7 @@ class Snapshots:
                     # Someone already waits for the refresh: a copy from before it is what the
                     # resume contract allows, and queueing the crowd behind the next build
                     # would only add latency (writes keep coming).
+                    metrics.snapshot_hits.inc()
                     return entry
             if slot.flight is None:
                 # A task of its own: a waiter that goes away (client closed) leaves it to the
@@ -288,6 +291,7 @@ class Snapshots:
             if spaced and wait > 0:
                 await asyncio.sleep(wait)
             slot.started = started = self.clock()
+            metrics.snapshot_builds.inc()
             began = time.perf_counter()
             entry, slot.memo = await run_in_threadpool(
                 self._build_entry, slug, moderator, slot.memo, started

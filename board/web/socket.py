@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from board import metrics
 from board.domain.access import Credentials, load_board
 from board.errors import ApiError
 from board.internals import uvicorn_private
-from board.live.hub import CLOSE_POLICY, Channel, Client, encode
+from board.live.hub import CLOSE_POLICY, TALLY, Channel, Client, encode
 from board.store import events
 from board.store.db import Store
 from board.store.models import ModeratorKey, Participant
@@ -45,16 +46,16 @@ async def board_socket(websocket: WebSocket) -> None:
     settings, limits = ctx.settings, ctx.limits
     await websocket.accept()
     if not origin_allowed(websocket, settings.allowed_origins):
-        await websocket.close(CLOSE_POLICY, "origin not allowed")
+        await refuse(websocket, "origin not allowed")
         return
     address = client_ip(websocket, limits.trusted)
     try:
         await limits.per_address("sockets", websocket)
     except ApiError as exc:
-        await websocket.close(CLOSE_POLICY, exc.message)
+        await refuse(websocket, exc.message)
         return
     if not limits.socket_opened(address):
-        await websocket.close(CLOSE_POLICY, "too many connections from your address")
+        await refuse(websocket, "too many connections from your address")
         return
     try:
         await serve_socket(websocket)
@@ -78,7 +79,7 @@ async def serve_socket(websocket: WebSocket) -> None:
             )
             hub.board_ids[slug] = board_id
     except (TimeoutError, ValueError, KeyError, ApiError) as exc:
-        await websocket.close(CLOSE_POLICY, reason(exc))
+        await refuse(websocket, reason(exc))
         return
     except WebSocketDisconnect:
         return
@@ -88,15 +89,19 @@ async def serve_socket(websocket: WebSocket) -> None:
     write = uvicorn_private.frame_writer(websocket.scope.get(SEND_KEY))
     client = Client(text_sender(websocket), moderator, settings.ws_queue_limit, who, write)
     channel = hub.join(board_id, client)
+    open_sockets = metrics.websockets_open.labels(role)
+    open_sockets.inc()
     try:
         if await welcome(ctx, client, channel, since, role):
             await until_closed(websocket, client)
     finally:
         hub.leave(board_id, client)
+        open_sockets.dec()
         if client.sending is not None:
             client.sending.cancel()
     try:
         if client.stopped:
+            metrics.websocket_closes.labels(str(client.close_code)).inc()
             await close(websocket, client.close_code, client.close_reason)
     finally:
         client.done.set_result(None)
@@ -149,6 +154,7 @@ async def welcome(
     client.queue.extend(live)
     client.held = False
     client.flush()
+    TALLY.report()
     return True
 
 
@@ -188,6 +194,12 @@ async def until_closed(websocket: WebSocket, client: Client) -> None:
             raise
     finally:
         client.waiting = None
+
+
+async def refuse(websocket: WebSocket, why: str) -> None:
+    """Close a socket that may not follow the board (1008), before it joins a channel."""
+    metrics.websocket_closes.labels(str(CLOSE_POLICY)).inc()
+    await websocket.close(CLOSE_POLICY, why)
 
 
 async def close(websocket: WebSocket, code: int, why: str) -> None:

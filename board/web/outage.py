@@ -74,6 +74,10 @@ class Outage:
             self.since, self._probe = None, None
             return
 
+    def lasted(self) -> float:
+        """Seconds since the outage began (0 when there is none)."""
+        return 0.0 if self.since is None else self.clock() - self.since
+
     def close(self) -> None:
         if self._probe is not None:
             self._probe.cancel()

@@ -34,12 +34,14 @@ from board.web.http import Context, IdConvertor, SlugConvertor, error_response, 
 from board.web.key_terms import KeyTerms
 from board.web.limits import Limits
 from board.web.openapi import document
-from board.web.outage import Outage
-from board.web.pages import not_found_page, page_routes
+from board.web.outage import RETRY_AFTER, Outage
+from board.web.pages import PAGE_QUERY, not_found_page, page_routes
+from board.web.request_log import SCOPE_KEY, RequestLog
 from board.web.routes import OPERATIONS
 from board.web.scrape import metrics_route
 from board.web.snapshots import Snapshots
 from board.web.socket import ExposeAbort, board_socket
+from board.web.socket_log import SocketLog
 
 log = logging.getLogger("board")
 # /readyz: a database that does not answer SELECT 1 within this many seconds is not ready.
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     limits = Limits(settings)
     snapshots = Snapshots(store, hub)
     outage = Outage(store.ping)
+    socket_log = SocketLog()
     relay = RedisRelay(settings.redis_url, hub) if settings.redis_url else None
     # The static tree and the SDG catalogue, read and compressed once (assets.py).
     assets = Assets.load(bundled("static"))
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 await writer.stop()
             store.after_commit = None
             await hub.close_all()
+            socket_log.flush()  # the last storm of closes is counted, not yet written
             if relay is not None:
                 await relay.stop()
             if shared_limits is not None:
@@ -123,8 +127,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             except Exception as exc:  # any driver error means "not ready", which is the answer
                 outage.begin(exc)
         if outage.down:
-            # The reason (it names hosts) is in the log, not in a public answer.
-            return error_response(503, "database_unavailable", "the database is not reachable")
+            # The reason (it names hosts) is in the log ("database unavailable: …"), not in a
+            # public answer; the answer says what is unusable and since when.
+            return error_response(
+                503,
+                "database_unavailable",
+                f"the database has been unusable for {outage.lasted():.0f} s (refused, dropped "
+                "or unanswered connections, or a full disk): the reason is in the server's log",
+                {"Retry-After": str(RETRY_AFTER)},
+            )
         # Without Redis, events still reach the other processes through the database, a little
         # later: this process can serve, and a load balancer must not drop every process at once.
         if relay is not None and (problem := await relay.problem(READY_TIMEOUT)):
@@ -143,6 +154,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost: every HTTP request gets its id and its line, static files included.
+            Middleware(
+                RequestLog,
+                safe_query=frozenset(
+                    {q.name for op in OPERATIONS for q in op.query if q.where == "query"}
+                    | PAGE_QUERY
+                ),
+                trusted=settings.trusted_proxies,
+            ),
             # Static files first, from memory: they are most of a first visit's requests.
             Middleware(ServeAssets, assets=assets, extra=not_a_page(settings.frame_ancestors)),
             Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
@@ -166,6 +186,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.snapshots = snapshots
     app.state.key_terms = KeyTerms()
     app.state.outage = outage
+    app.state.socket_log = socket_log
     app.state.assets = assets
     return app
 
@@ -216,7 +237,10 @@ def _wants_page(request: Request) -> bool:
     )
 
 
-async def _server_error(_request: Request, _exc: Exception) -> Response:
+async def _server_error(request: Request, _exc: Exception) -> Response:
     # The client gets the envelope and nothing internal. The traceback is logged once, by the
-    # server ("Exception in ASGI application"): Starlette raises the error on after this answer.
-    return error_response(500, "internal_error", "something went wrong on the server")
+    # server ("Exception in ASGI application"): Starlette raises the error on after this answer,
+    # which leaves it outside the request log's middleware: the request's id is added here.
+    rid = request.scope.get(SCOPE_KEY)
+    headers = {"X-Request-Id": rid} if rid else None
+    return error_response(500, "internal_error", "something went wrong on the server", headers)

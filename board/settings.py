@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from pydantic import Field, field_validator
@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         "'none'",
         description="Sites that may embed the pages in a frame, as a CSP `frame-ancestors` "
         "source list (`'self' https://www.example.no`). `'none'`: no framing.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `board serve` writes its log: `text`, one readable line per request, "
+        "WebSocket and event; `json`, one JSON object per line (`time`, `level`, `logger`, "
+        "`message` and the line's fields: `request_id`, `method`, `path`, `status`, "
+        "`duration_ms`…), uvicorn's own lines included, for a log shipper.",
     )
     # Rate limits (limits.py). Each is a token bucket: up to BURST at once, refilled at PER_MINUTE.
     # 0 turns a limit off.

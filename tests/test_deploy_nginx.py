@@ -38,8 +38,16 @@ READ_TIMEOUT = 2  # seconds: nginx's proxy_read_timeout for /ws/ in the test
 PING_INTERVAL = 0.5  # seconds: BOARD_WS_PING_INTERVAL of the processes, well under it
 JOINS_BURST = 3  # joins one address may make at once (then 1 a minute)
 WAIT = 10.0
-# Headers that belong to one connection or one hop, not to the answer.
-HOP_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding", "x-cache-status"}
+# Headers that belong to one connection, hop or request, not to the answer.
+HOP_HEADERS = {
+    "date",
+    "server",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "x-cache-status",
+    "x-request-id",
+}
 _STATIC_REFERENCE = re.compile(r"""["'](/static/[0-9a-f]{10}/[^"']+)["']""")
 
 
@@ -50,16 +58,22 @@ class Proxied:
     url: str
     processes: tuple[Server, Server]
     log: Path
+    access_log: Path
 
 
 def site_config(
-    upstreams: tuple[int, int], port: int, cache: Path, read_timeout: int = READ_TIMEOUT
+    upstreams: tuple[int, int],
+    port: int,
+    cache: Path,
+    access_log: Path,
+    read_timeout: int = READ_TIMEOUT,
 ) -> str:
     """deploy/nginx.conf with the values its header says to change replaced; each must be there."""
     text = SITE.read_text("utf-8")
     values = {
-        "server 127.0.0.1:8001;": f"server 127.0.0.1:{upstreams[0]};",
-        "server 127.0.0.1:8002;": f"server 127.0.0.1:{upstreams[1]};",
+        "server 127.0.0.1:8001 ": f"server 127.0.0.1:{upstreams[0]} ",
+        "server 127.0.0.1:8002 ": f"server 127.0.0.1:{upstreams[1]} ",
+        "/var/log/nginx/sdg-pinboard.access.log": str(access_log),
         "listen 80;": f"listen 127.0.0.1:{port};",
         "/var/cache/nginx/sdg-pinboard": str(cache),
         "proxy_read_timeout 75s;": f"proxy_read_timeout {read_timeout}s;",
@@ -119,7 +133,8 @@ def proxied(
         ):
             port = free_port()
             site = tmp / "site.conf"
-            site.write_text(site_config((a.port, b.port), port, tmp / "cache"), "utf-8")
+            access_log = tmp / "sdg-pinboard.access.log"
+            site.write_text(site_config((a.port, b.port), port, tmp / "cache", access_log), "utf-8")
             conf = tmp / "nginx.conf"
             conf.write_text(main_config(tmp, site), "utf-8")
             command = [str(NGINX), "-p", str(tmp), "-e", str(tmp / "error.log"), "-c", str(conf)]
@@ -129,7 +144,7 @@ def proxied(
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
-            proxied = Proxied(f"http://127.0.0.1:{port}", (a, b), tmp / "error.log")
+            proxied = Proxied(f"http://127.0.0.1:{port}", (a, b), tmp / "error.log", access_log)
             try:
                 wait_for_nginx(proxied, nginx, tmp)
                 yield proxied
@@ -313,7 +328,8 @@ def test_static_files_through_nginx_have_the_apps_headers_and_caching(
 ) -> None:
     """A static file through nginx has the app's own headers (security headers, Cache-Control,
     ETag, gzip) and bytes; nginx answers a repeat of the current version's URL from its copy,
-    and never keeps the `no-cache` ones (unversioned, another release's version)."""
+    with an X-Request-Id of its own, and never keeps the `no-cache` ones (unversioned, another
+    release's version)."""
     with client(proxied.processes[0].url) as direct:
         wall = direct.get(f"/b/{new_board(proxied.url)}").text
     versioned = next(p for p in _STATIC_REFERENCE.findall(wall) if p.endswith("/wall.js"))
@@ -333,3 +349,33 @@ def test_static_files_through_nginx_have_the_apps_headers_and_caching(
     assert own.headers["content-encoding"] == "gzip"
     assert ("immutable" in own.headers["cache-control"]) is cached
     assert (again.headers["x-cache-status"] == "HIT") is cached
+    # Nor is a copy's request id: each answer has the id of its own request.
+    assert first.headers["x-request-id"] != again.headers["x-request-id"]
+
+
+def test_one_request_id_is_in_nginxs_log_the_apps_log_and_the_answer(proxied: Proxied) -> None:
+    """nginx gives each request a fresh $request_id, whatever the client sent: the app uses it
+    (nginx is a trusted proxy), logs it and sends it back, and nginx's own line has it too,
+    without the query string (which held a token here)."""
+    slug = new_board(proxied.url)
+    with client(proxied.url) as http:
+        answer = http.get(
+            f"/api/boards/{slug}/terms",
+            params={"limit": "3", "token": "Tok3n-that-must-not-be-logged_xyz"},
+            headers={"X-Request-Id": "chosen-by-the-client"},
+        )
+    assert answer.status_code == 200
+    rid = answer.headers["x-request-id"]
+    assert re.fullmatch("[0-9a-f]{32}", rid), rid
+    deadline = time.monotonic() + WAIT
+    while True:
+        app_log = "".join(p.stderr() for p in proxied.processes)
+        nginx_log = proxied.access_log.read_text() if proxied.access_log.exists() else ""
+        if (rid in app_log and rid in nginx_log) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert f"{rid} GET /api/boards/{slug}/terms?limit=3 200" in app_log, app_log[-3000:]
+    line = next(line for line in nginx_log.splitlines() if rid in line)
+    assert f'"GET /api/boards/{slug}/terms" 200' in line, line
+    assert "Tok3n" not in app_log + nginx_log
+    assert "chosen-by-the-client" not in app_log + nginx_log

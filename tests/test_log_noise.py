@@ -111,7 +111,7 @@ def test_a_bug_is_a_500_envelope_and_one_traceback_in_the_log(
 ) -> None:
     """An error no handler expects answers 500 `internal_error` with nothing internal in the
     body, and the real uvicorn server logs its traceback once (not once by the app and again by
-    the server)."""
+    the server); the answer's X-Request-Id names the request's line in the log."""
     settings = Settings(data_dir=tmp_path)
     db.upgrade(db.create_engine(settings.resolved_database_url))
     app = create_app(settings)
@@ -129,3 +129,5 @@ def test_a_bug_is_a_500_envelope_and_one_traceback_in_the_log(
     log = capfd.readouterr().err
     assert log.count("Traceback") == 1, log
     assert log.count("RuntimeError: a bug, for the test") == 1, log
+    # The id a user can quote is in the answer and in the request's line.
+    assert f"{answer.headers['x-request-id']} GET /bug 500" in log, log

@@ -52,7 +52,8 @@ def until(check: Any, seconds: float) -> bool:
 def test_an_outage_is_a_503_with_retry_after_logged_once_and_nothing_is_lost(
     new_database: Any, tmp_path: Path
 ) -> None:
-    """While PostgreSQL refuses connections: /readyz is 503 at its first ask, every request that
+    """While PostgreSQL refuses connections: /readyz is 503 at its first ask (saying where the
+    reason is, not the reason, which names hosts), and it is logged; every request that
     needs the database is a 503 `database_unavailable` envelope with Retry-After, and the log
     has one line when it began and one when it ended (with the count), and no traceback. Once
     the database is back, /readyz is 200 again and the note the client retried is there, once."""
@@ -66,7 +67,13 @@ def test_an_outage_is_a_503_with_retry_after_logged_once_and_nothing_is_lost(
         token = api.join(slug)["token"]
         note = {"body": "Krav om utslippsfrie byggeplasser", "client_id": str(uuid.uuid4())}
         with refused(url):
-            assert http.get("/readyz").status_code == 503
+            ready = http.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["error"]["code"] == "database_unavailable"
+            assert ready.headers["retry-after"] == "3"
+            # What is unusable and where the reason is; not the reason, which names hosts.
+            assert "the reason is in the server's log" in ready.json()["error"]["message"]
+            assert "5432" not in ready.text and "127.0.0.1" not in ready.text
             answers = [
                 http.post(f"/api/boards/{slug}/notes", json=note, headers=auth(token))
                 for _ in range(5)
@@ -77,6 +84,7 @@ def test_an_outage_is_a_503_with_retry_after_logged_once_and_nothing_is_lost(
                 assert answer.headers["retry-after"] == "3"
                 assert "Traceback" not in answer.text
         assert until(lambda: http.get("/readyz").status_code == 200, 10), server.output()
+        assert f"{ready.headers['x-request-id']} GET /readyz 503" in server.stderr()
         retried = http.post(f"/api/boards/{slug}/notes", json=note, headers=auth(token))
         assert retried.status_code == 201, retried.text
         assert [n["body"] for n in api.snapshot(slug)["notes"]] == [note["body"]]

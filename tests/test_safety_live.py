@@ -314,7 +314,9 @@ def test_no_token_or_key_appears_anywhere_but_in_the_response_that_made_it(
 ) -> None:
     """Every secret (admin token, owner key, named key, participant tokens) appears in exactly
     one response body, the one that created it, and never in another response, a live frame,
-    a close reason or a line of the server's log, through a run of everything a board does."""
+    a close reason or a line of the server's log (its request and WebSocket lines included, also
+    when a client puts a token or key in the URL), through a run of everything a board does; no
+    note or comment text, name or title is in the log either."""
     created: dict[str, str] = {}  # secret -> the request that made it
     seen: list[tuple[str, str]] = []  # (request, everything the client got back)
 
@@ -367,6 +369,10 @@ def test_no_token_or_key_appears_anywhere_but_in_the_response_that_made_it(
             await call("export", "GET", f"{board}/export.md", owner)
             await call("openapi", "GET", "/api/openapi.json")
             await call("bad token", "GET", board, kari[:-2] + "xx")
+            # Secrets where no client should put them: the URL, which the log does print.
+            await call("token in query", "GET", f"{board}/terms?limit=3&token={ola}")
+            await call("key in path", "GET", f"/b/{slug}/moderate/{owner}")
+            await call("pasted link", "GET", f"/join?code=/b/{slug}/moderate%23key%3D{owner}")
             await call("ban", "POST", f"{board}/participants/{joined.json()['id']}/ban", owner)
             await call("banned", "GET", board, kari)
             await call("revoke", "DELETE", f"{board}/moderators/{hilde.json()['id']}", owner)
@@ -386,6 +392,9 @@ def test_no_token_or_key_appears_anywhere_but_in_the_response_that_made_it(
     created[ADMIN_TOKEN] = "(configured)"
     log = server.new_output()
     assert "POST /api/boards" in log  # the log was captured
+    assert "WebSocket /ws/boards/" in log  # with the sockets' lines
+    for text in ("Innspill", "svindel", "Enig", "Rettet", "Kari", "Hilde", "Hemmelig"):
+        assert text not in log, f"{text!r} (a note, comment, name or title) is in the log"
     for secret, maker in created.items():
         assert secret not in log, f"the secret from {maker!r} is in the server's log"
         holders = [label for label, text in seen if secret in text]

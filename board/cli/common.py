@@ -99,10 +99,11 @@ def setting_takes() -> dict[str, str]:
 WRITERS = frozenset({"create", "import", "purge", "upgrade", "serve"})
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, err: bool = True) -> Store:
     """The store for the configured database, upgraded to the latest schema.
 
-    Says on stderr, in one line, which database that is, when the command writes (WRITERS),
+    Says on stderr (stdout with `err=False`: `board serve`'s JSON log is alone there), in one
+    line, which database that is, when the command writes (WRITERS),
     when the database is new (there was none there: it starts empty, which is how a command
     run from the wrong place used to make a second database unnoticed) and when it is the old
     `./data` of the working directory, which is used while it exists."""
@@ -116,7 +117,7 @@ def open_store(settings: Settings) -> Store:
     writes = context is not None and context.command.name in WRITERS
     legacy = settings.data_dir_source == "legacy"
     if writes or new or legacy:
-        click.echo(database_line(settings, new), err=True)
+        click.echo(database_line(settings, new), err=err)
     return store
 
 

@@ -81,7 +81,8 @@ def run_server(settings: Settings, host: str, port: int, demo: bool, workers: in
     from board.cli.server import BoardServer, raise_fd_limit, run_workers, uvicorn_config
 
     sock = bind(host, port)
-    store = open_store(settings)
+    # Under BOARD_LOG_FORMAT=json standard error is the log alone: every line one JSON object.
+    store = open_store(settings, err=settings.log_format != "json")
     # Each viewer is an open socket: use all the file descriptors the system allows.
     if (files := raise_fd_limit()) < 5000:
         click.echo(

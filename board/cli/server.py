@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from board.cli.log_format import JsonFormatter
 from board.internals import uvicorn_private
 from board.live.hub import Hub
 from board.settings import Settings
@@ -59,9 +60,14 @@ class ClientNoise(logging.Filter):
         return True
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the board's own loggers (hub, relay, live) printed the same way."""
+def log_config(log_format: str = "text") -> dict[str, Any]:
+    """uvicorn's logging, with the board's own loggers (requests, sockets, hub, relay…) printed
+    the same way, on standard error; `json`: every line as one JSON object (log_format.py)."""
     config = copy.deepcopy(LOGGING_CONFIG)
+    if log_format == "json":
+        for formatter in config["formatters"].values():
+            formatter.clear()
+            formatter["()"] = JsonFormatter
     config["loggers"]["board"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     config["filters"] = {
         "quiet_websockets": {"()": QuietWebSockets},
@@ -85,7 +91,10 @@ def uvicorn_config(app: Any, workers: int = 1, settings: Settings | None = None)
     settings = settings or Settings()
     return uvicorn.Config(
         app,
-        log_config=log_config(),
+        log_config=log_config(settings.log_format),
+        # The board's own request log replaces it: uvicorn's prints the query string as sent,
+        # secrets included (web/request_log.py).
+        access_log=False,
         factory=isinstance(app, str),
         workers=workers,
         log_level="info",

@@ -219,17 +219,18 @@ def client_ip(connection: HTTPConnection, trusted: list[Network]) -> str:
     """The client's address: the socket's peer, or, when that peer is a trusted proxy, the
     nearest address in X-Forwarded-For that is not itself a trusted proxy."""
     peer = connection.client.host if connection.client else ""
-    if not trusted or not _within(peer, trusted):
+    if not trusted or not within(peer, trusted):
         return peer
     forwarded = connection.headers.get("x-forwarded-for", "")
     hops = [h.strip() for h in forwarded.split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _within(hop, trusted):
+        if not within(hop, trusted):
             return hop
     return hops[0] if hops else peer
 
 
-def _within(address: str, networks: list[Network]) -> bool:
+def within(address: str, networks: list[Network]) -> bool:
+    """Whether `address` is in one of `networks` (a trusted proxy); not an address: no."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

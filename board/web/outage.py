@@ -77,6 +77,10 @@ class Outage:
             metrics.database_unavailable.set(0)
             return
 
+    def lasted(self) -> float:
+        """Seconds since the outage began (0 when there is none)."""
+        return 0.0 if self.since is None else self.clock() - self.since
+
     def close(self) -> None:
         if self._probe is not None:
             self._probe.cancel()

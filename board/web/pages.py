@@ -24,6 +24,9 @@ from board.errors import ApiError
 from board.store.db import Store
 from board.web.assets import REVALIDATE, Assets, respond
 
+# The query parameters the pages read: the join form's `code` (the server) and the start page's
+# `unknown` (its script). The request log prints them (request_log.py); it leaves out any other.
+PAGE_QUERY = frozenset({"code", "unknown"})
 # The pages' own policy: no inline scripts or styles anywhere (styles are set through the CSSOM,
 # which CSP allows). 'self' in connect-src covers the same-origin ws:// and wss:// (CSP Level 3,
 # Chromium 50+). headers.SecurityHeaders appends frame-ancestors and adds nosniff and

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,11 +33,14 @@ from board.store.db import Store
 from board.store.models import ModeratorKey, Participant
 from board.web.http import Context
 from board.web.limits import client_ip
+from board.web.request_log import request_id
 
 log = logging.getLogger("board.web.socket")
 
 # How long a client that fell behind has to take its 1013 close frame before it is cut off.
 CLOSE_TIMEOUT = 10.0
+# The close code logged for a socket that ended without one (RFC 6455: "abnormal closure").
+NO_CLOSE_CODE = 1006
 ABORT_KEY = "board.abort"
 SEND_KEY = "board.send"
 
@@ -91,9 +95,15 @@ async def serve_socket(websocket: WebSocket) -> None:
     channel = hub.join(board_id, client)
     open_sockets = metrics.websockets_open.labels(role)
     open_sockets.inc()
+    # The id pairs the open and close lines (and nginx's line for the upgrade, if it sent one).
+    socket_log = websocket.app.state.socket_log
+    rid, path = request_id(websocket.scope, ctx.limits.trusted), websocket.scope["path"]
+    joined = time.monotonic()
+    socket_log.opened(rid, path, role)
+    code = NO_CLOSE_CODE
     try:
         if await welcome(ctx, client, channel, since, role):
-            await until_closed(websocket, client)
+            code = await until_closed(websocket, client)
     finally:
         hub.leave(board_id, client)
         open_sockets.dec()
@@ -102,9 +112,11 @@ async def serve_socket(websocket: WebSocket) -> None:
     try:
         if client.stopped:
             metrics.websocket_closes.labels(str(client.close_code)).inc()
+            code = client.close_code
             await close(websocket, client.close_code, client.close_reason)
     finally:
         client.done.set_result(None)
+        socket_log.closed(rid, path, role, code, time.monotonic() - joined)
 
 
 async def welcome(
@@ -174,8 +186,9 @@ def text_sender(websocket: WebSocket) -> Callable[[str], Awaitable[None]]:
     return send
 
 
-async def until_closed(websocket: WebSocket, client: Client) -> None:
-    """Read (and ignore) client messages until it leaves or the server stops it.
+async def until_closed(websocket: WebSocket, client: Client) -> int:
+    """Read (and ignore) client messages until it leaves or the server stops it; the code the
+    client closed with (NO_CLOSE_CODE when the server stopped it).
 
     `Client.stop()` cancels this wait. That costs nothing per socket, where waiting on both
     (two tasks and `asyncio.wait`) cost kilobytes each, times ten thousand sockets.
@@ -187,13 +200,14 @@ async def until_closed(websocket: WebSocket, client: Client) -> None:
         while not client.stopped:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                return int(message.get("code", 1000))
     except asyncio.CancelledError:
         # Ours from stop(), unless someone else (the server going down) cancelled too.
         if not client.stopped or task.uncancel() > 0:
             raise
     finally:
         client.waiting = None
+    return NO_CLOSE_CODE
 
 
 async def refuse(websocket: WebSocket, why: str) -> None:

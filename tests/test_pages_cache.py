@@ -18,9 +18,12 @@ from servers import Server
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
 
-# uvicorn's access log line: `INFO:     127.0.0.1:50412 - "GET /b/demo HTTP/1.1" 304 Not Modified`.
-# WebSocket lines are left out of the log (server.QuietWebSockets); the page reports its socket.
-ACCESS = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[0-9.]+" (?P<status>[0-9]{3})')
+# The board's request log line on stderr (board/web/request_log.py):
+# `INFO:     3f2a9c01b7de GET /b/demo 304 1.2 ms`. WebSockets have open/close lines of their own
+# (socket_log.py), which this does not match; the page reports its socket.
+ACCESS = re.compile(
+    r"^INFO: +[0-9a-f]{12} (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>[0-9]{3}) [0-9.]+ ms$", re.M
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,7 @@ def access_log(server: Server) -> list[tuple[str, str, int]]:
     seen, still_since = "", time.monotonic()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        text = server.stdout()
+        text = server.stderr()
         if text != seen:
             seen, still_since = text, time.monotonic()
         elif time.monotonic() - still_since > 0.75:

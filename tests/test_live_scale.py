@@ -28,6 +28,7 @@ from typing import Any, cast
 import httpx2
 import pytest
 from conftest import ADMIN_TOKEN, auth, require
+from scraped import TOKEN, Samples, moved, scrape
 from servers import NO_LIMITS, Server, board_env, free_port, run_board, serve
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -502,6 +503,43 @@ def test_server_lets_go_of_a_socket_that_never_reads_again(tmp_path: Path) -> No
     assert state != TCP_ESTABLISHED, (
         f"the server still holds the frozen client's connection {waited:.0f} s after dropping it"
     )
+
+
+async def drop_one_slow_socket(server: Server, slug: str) -> tuple[Samples, Samples]:
+    """Scrapes before a frozen client joins and once its socket's close is counted."""
+    before = await asyncio.to_thread(scrape, server.url)
+    frozen, _notes = await fall_behind(server, slug)
+    try:
+        deadline = time.monotonic() + RELEASE_LIMIT
+        while True:
+            after = await asyncio.to_thread(scrape, server.url)
+            counted = moved(before, after, "board_websocket_closes_total", code="1013")
+            if counted or time.monotonic() > deadline:
+                return before, after
+            await asyncio.sleep(POLL)
+    finally:
+        frozen.close()
+
+
+def test_a_dropped_slow_socket_is_counted_as_a_1013_close(tmp_path: Path) -> None:
+    """What an operator sees of a client too slow to keep up: `/metrics` counts one 1013 close,
+    and the queue-depth histogram saw that socket's queue grow past 20 frames."""
+    env = board_env(
+        tmp_path / "data",
+        admin_token=ADMIN_TOKEN,
+        metrics_token=TOKEN,
+        ws_queue_limit=str(QUEUE_LIMIT),
+        **NO_LIMITS,
+    )
+    with serve(env) as server:
+        slug = create_board(server.url)
+        before, after = asyncio.run(asyncio.wait_for(drop_one_slow_socket(server, slug), 60))
+    assert_clean(server)
+    assert moved(before, after, "board_websocket_closes_total", code="1013") == 1
+    deeper_than_20 = moved(before, after, "board_websocket_queue_depth_count") - moved(
+        before, after, "board_websocket_queue_depth_bucket", le="20.0"
+    )
+    assert deeper_than_20 >= 1
 
 
 # --- 2. shutdown and resume --------------------------------------------------------------------

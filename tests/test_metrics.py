@@ -21,6 +21,7 @@ import httpx2
 import pytest
 from conftest import ADMIN_TOKEN, auth, require
 from prometheus_client.parser import text_string_to_metric_families
+from scraped import TOKEN, Samples, moved, samples, scrape, value
 from servers import NO_LIMITS, board_env, free_port, serve
 from starlette.testclient import TestClient
 from websockets.asyncio.client import ClientConnection, connect
@@ -34,24 +35,8 @@ from board.settings import Settings
 from board.store.db import Store
 from board.store.events import Committed
 
-TOKEN = "metrics-token-0123456789abcdef"
 DOCS = Path(__file__).parent.parent / "docs" / "metrics.md"
 REDIS_SERVER = Path("/usr/bin/redis-server")
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def samples(text: str) -> Samples:
-    """Every sample of a scrape by (name, labels)."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(scraped: Samples, name: str, **labels: str) -> float:
-    return scraped.get((name, frozenset(labels.items())), 0.0)
 
 
 @pytest.fixture
@@ -254,13 +239,6 @@ def test_frame_bytes_are_what_goes_on_the_wire(counted: dict[str, Counted]) -> N
 # --- real servers ---------------------------------------------------------------------------------
 
 
-def scrape(url: str) -> Samples:
-    answer = httpx2.get(f"{url}/metrics", headers=auth(TOKEN), timeout=10)
-    assert answer.status_code == 200, answer.text
-    assert "board_" in answer.text
-    return samples(answer.text)
-
-
 class Listener:
     """A WebSocket that reads everything and counts the frames and their bytes on the wire."""
 
@@ -301,10 +279,6 @@ async def eventually(check: Callable[[], bool], what: str, timeout: float = 10.0
     while not check():
         assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
         await asyncio.sleep(0.05)
-
-
-def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    return value(after, name, **labels) - value(before, name, **labels)
 
 
 async def small_load(url: str) -> None:

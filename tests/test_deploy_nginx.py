@@ -379,3 +379,32 @@ def test_one_request_id_is_in_nginxs_log_the_apps_log_and_the_answer(proxied: Pr
     assert f'"GET /api/boards/{slug}/terms" 200' in line, line
     assert "Tok3n" not in app_log + nginx_log
     assert "chosen-by-the-client" not in app_log + nginx_log
+
+
+# Last in the module: it kills one of the two processes the module's nginx sits in front of.
+def test_with_one_process_killed_every_request_through_nginx_is_answered_once(
+    proxied: Proxied,
+) -> None:
+    """A process dies (SIGKILL, as in a crash): nginx passes what it could not hand over to the
+    other process (`proxy_next_upstream error`), so every page, note post and WebSocket through
+    it is answered, and each note is stored exactly once."""
+    slug = new_board(proxied.url)
+    with client(proxied.url, "127.0.0.9") as http:
+        token = join(http, slug).json()["token"]
+    alive, killed = proxied.processes
+    killed.process.kill()
+    killed.process.wait(timeout=WAIT)
+
+    ids = [post_note(proxied.url, slug, token, f"Etter krasj {n}") for n in range(5)]
+    pages = [httpx2.get(f"{proxied.url}/api/boards/{slug}", timeout=WAIT) for _ in range(10)]
+
+    async def viewers() -> None:
+        for _ in range(3):
+            await (await viewer(proxied.url, slug)).close()
+
+    asyncio.run(asyncio.wait_for(viewers(), 3 * WAIT))
+    assert [page.status_code for page in pages] == [200] * len(pages)
+    assert sorted(note["id"] for note in pages[-1].json()["notes"]) == sorted(ids)
+    # At least one request went to the dead process first and was passed on to the live one.
+    passed_on = f"127.0.0.1:{killed.port}, 127.0.0.1:{alive.port}"
+    assert passed_on in proxied.access_log.read_text(), proxied.access_log.read_text()[-2000:]

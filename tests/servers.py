@@ -6,6 +6,7 @@ Output goes to files, not pipes, so a chatty server can never block on a full pi
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,13 @@ from board.cli.server import uvicorn_config
 BOARD = Path(sys.executable).with_name("board")
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
+# One line of the board's request log on a server's stderr (board/web/request_log.py):
+# `INFO:     3f2a9c01b7de GET /b/demo 304 1.2 ms`. findall gives (id, method, path, status, ms).
+REQUEST_LINE = re.compile(
+    r"^INFO: +(?P<id>[0-9a-f]{12}) (?P<method>\w+) (?P<path>\S+) (?P<status>\d{3})"
+    r" (?P<ms>\d+\.\d) ms$",
+    re.M,
+)
 
 
 # `board_env` extras that turn the rate limits off, for load tests from one address and token.

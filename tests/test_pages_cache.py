@@ -13,17 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from chromium import Watched, board_server, make_board, new_context
 from playwright.sync_api import Browser, BrowserContext, Page, Response, WebSocket, expect
-from servers import Server
+from servers import REQUEST_LINE, Server
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
-
-# The board's request log line on stderr (board/web/request_log.py):
-# `INFO:     3f2a9c01b7de GET /b/demo 304 1.2 ms`. WebSockets have open/close lines of their own
-# (socket_log.py), which this does not match; the page reports its socket.
-ACCESS = re.compile(
-    r"^INFO: +[0-9a-f]{12} (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>[0-9]{3}) [0-9.]+ ms$", re.M
-)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +51,8 @@ class Visit:
 
 def access_log(server: Server) -> list[tuple[str, str, int]]:
     """(method, path, status) of every HTTP request the server has answered so far, once the
-    log has been still for a moment (its lines are written as the answers finish)."""
+    log has been still for a moment (its lines are written as the answers finish). WebSocket
+    open and close lines are not request lines: the page reports its socket."""
     seen, still_since = "", time.monotonic()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -69,7 +63,8 @@ def access_log(server: Server) -> list[tuple[str, str, int]]:
             break
         time.sleep(0.05)
     return [
-        (m["method"], urlsplit(m["path"]).path, int(m["status"])) for m in ACCESS.finditer(seen)
+        (m["method"], urlsplit(m["path"]).path, int(m["status"]))
+        for m in REQUEST_LINE.finditer(seen)
     ]
 
 

@@ -19,14 +19,13 @@ import httpx2
 import pytest
 import websockets
 from conftest import ADMIN_TOKEN, Api
-from servers import Server, board_env, serve
+from servers import REQUEST_LINE, Server, board_env, serve
 
 from board.web.socket_log import ONE_BY_ONE
 
 pytestmark = pytest.mark.slow
 
 # A line of the text log: "INFO:     <id> <METHOD> <path> <status> <ms> ms".
-REQUEST_LINE = re.compile(r"^INFO: +([0-9a-f]{12}) (\w+) (\S+) (\d{3}) (\d+\.\d) ms$", re.M)
 
 
 @pytest.fixture(scope="module")
